@@ -1,0 +1,73 @@
+"""Loupe: video coaching for teachers."""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from app.config import Config
+
+
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    # Several processes share the embedded database: WAL lets readers proceed during writes
+    # and busy_timeout makes writers wait for each other instead of failing.
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+event.listen(Engine, "connect", _sqlite_pragmas)
+
+for _type, _ext in (
+    ("application/vnd.apple.mpegurl", ".m3u8"),
+    ("video/iso.segment", ".m4s"),
+    ("video/mp2t", ".ts"),
+    ("text/vtt", ".vtt"),
+    ("video/mp4", ".mp4"),
+    ("image/jpeg", ".jpg"),
+    ("application/json", ".json"),
+):
+    mimetypes.add_type(_type, _ext)
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Build the Flask app: bind the extensions, register the blueprints, nothing else."""
+    from app import models  # noqa: F401  (registers every table on the metadata)
+    from app.api.routes import bp as api_bp
+    from app.errors import init_errors
+    from app.extensions import csrf, db, limiter, login_manager, migrate, socketio, socketio_options
+    from app.jobs import init_celery
+    from app.media import bp as media_bp
+    from app.realtime import handlers
+    from app.security import init_security
+    from app.storage import LocalStorage
+    from app.web import bp as web_bp
+
+    app = Flask(__name__, static_folder="../static", static_url_path="/static")
+    app.config.from_object(config or Config())
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    socketio.init_app(app, **socketio_options(app.config))
+    handlers.register()
+    init_celery(app)
+    app.extensions["loupe.storage"] = LocalStorage(app.config["MEDIA_DIR"])
+
+    init_security(app)
+    init_errors(app)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(media_bp)
+    app.register_blueprint(web_bp)
+    return app

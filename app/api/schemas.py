@@ -1,0 +1,165 @@
+"""The shapes the JSON API reads and writes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app import policy
+from app.models import ApiToken, User, Video, VideoShare, VideoStatus
+
+
+class Strict(BaseModel):
+    """A request body: unknown fields are refused, so typos do not pass silently."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class LoginIn(Strict):
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=1024)
+
+
+class OrganizationOut(BaseModel):
+    id: int
+    name: str
+
+
+class UserOut(BaseModel):
+    id: int
+    email: str
+    name: str
+    role: Literal["teacher", "coach", "admin"]
+    organization: OrganizationOut
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        return cls(
+            id=user.id,
+            email=user.email,
+            name=user.name,
+            role=user.role.value,
+            organization=OrganizationOut(id=user.organization.id, name=user.organization.name),
+        )
+
+
+class MeOut(UserOut):
+    csrf_token: str = Field(description="Send as the X-CSRF-Token header on cookie-authenticated writes")
+
+
+class PersonOut(BaseModel):
+    id: int
+    name: str
+
+
+class MediaOut(BaseModel):
+    hls: str
+    mp4: str
+    poster: str
+
+
+class VideoOut(BaseModel):
+    id: int
+    title: str
+    subject: str | None
+    grade: str | None
+    recorded_at: date | None
+    status: Literal["uploaded", "processing", "ready", "failed"]
+    failure_reason: str | None
+    duration_s: float | None
+    owner: PersonOut
+    created_at: datetime
+    is_owner: bool
+    permissions: list[str] = Field(description="What the caller may do: view, download, comment, edit, share, delete")
+    media: MediaOut | None = None
+
+    @classmethod
+    def of(cls, video: Video, viewer: User) -> VideoOut:
+        media = None
+        if video.status == VideoStatus.READY:
+            base = f"/media/{video.id}/"
+            media = MediaOut(hls=base + "hls/master.m3u8", mp4=base + "video.mp4", poster=base + "poster.jpg")
+        return cls(
+            id=video.id,
+            title=video.title,
+            subject=video.subject,
+            grade=video.grade,
+            recorded_at=video.recorded_at,
+            status=video.status.value,
+            failure_reason=video.failure_reason,
+            duration_s=video.duration_s,
+            owner=PersonOut(id=video.owner.id, name=video.owner.name),
+            created_at=video.created_at,
+            is_owner=video.owner_id == viewer.id,
+            permissions=sorted(a.value for a in policy.video_actions(viewer, video)),
+            media=media,
+        )
+
+
+class ShareIn(Strict):
+    email: str = Field(max_length=254)
+    permission: Literal["view", "comment"]
+
+
+class GranteeOut(BaseModel):
+    id: int
+    name: str
+    email: str
+    role: str
+
+
+class ShareOut(BaseModel):
+    id: int
+    video_id: int
+    permission: Literal["view", "comment"]
+    grantee: GranteeOut
+    created_at: datetime
+
+    @classmethod
+    def of(cls, share: VideoShare) -> ShareOut:
+        g = share.grantee
+        return cls(
+            id=share.id,
+            video_id=share.video_id,
+            permission=share.permission.value,
+            grantee=GranteeOut(id=g.id, name=g.name, email=g.email, role=g.role.value),
+            created_at=share.created_at,
+        )
+
+
+class TokenIn(Strict):
+    name: str = Field(min_length=1, max_length=100)
+
+
+class TokenOut(BaseModel):
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked: bool
+
+    @classmethod
+    def of(cls, token: ApiToken) -> TokenOut:
+        return cls(
+            id=token.id,
+            name=token.name,
+            prefix=token.prefix,
+            created_at=token.created_at,
+            last_used_at=token.last_used_at,
+            revoked=token.revoked_at is not None,
+        )
+
+
+class TokenCreatedOut(TokenOut):
+    token: str = Field(description="The secret; shown once, never again")
+
+
+class OkOut(BaseModel):
+    ok: bool = True
+
+
+class PingOut(BaseModel):
+    nonce: str = Field(description="Echoed in the system.pong Socket.IO event")

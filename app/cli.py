@@ -1,0 +1,210 @@
+"""The `loupe` command: serve, worker, db, demo, users, tokens."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+from flask import Flask
+
+from app.services.errors import ServiceError
+
+
+def _app() -> Flask:
+    from app import create_app
+
+    return create_app()
+
+
+@contextmanager
+def _context() -> Iterator[Flask]:
+    app = _app()
+    with app.app_context():
+        try:
+            yield app
+        except ServiceError as exc:
+            raise click.ClickException(exc.message) from exc
+
+
+@click.group(help="Loupe: video coaching for teachers.")
+def main() -> None:
+    """Run a Loupe command."""
+
+
+def _upgrade() -> None:
+    from flask_migrate import upgrade
+
+    upgrade()
+
+
+@main.group()
+def db() -> None:
+    """Manage the database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Migrate the database to the newest schema (or the given revision)."""
+    from flask_migrate import upgrade
+
+    with _context():
+        upgrade(revision=revision)
+    click.echo(f"Database at {revision}.")
+
+
+@db.command("downgrade")
+@click.option("--revision", default="-1", show_default=True)
+def db_downgrade(revision: str) -> None:
+    """Step the schema back (by default one revision)."""
+    from flask_migrate import downgrade
+
+    with _context():
+        downgrade(revision=revision)
+    click.echo(f"Database downgraded to {revision}.")
+
+
+@main.command()
+def demo() -> None:
+    """Seed the demo district (once; a second run changes nothing)."""
+    from app.demo import seed_demo
+
+    with _context():
+        _upgrade()
+        created = seed_demo()
+    click.echo("Demo district seeded." if created else "Demo district already present.")
+    _print_logins()
+
+
+def _print_logins() -> None:
+    from app.demo import DEMO_PASSWORD, demo_logins
+
+    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+    for role, email, name in demo_logins():
+        click.echo(f"  {role:<8} {email:<34} {name}")
+
+
+@main.group()
+def users() -> None:
+    """Manage accounts."""
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["teacher", "coach", "admin"]), required=True)
+@click.option("--password", required=True, help="At least 10 characters.")
+@click.option("--name", default=None)
+@click.option("--org", "org_slug", default=None, help="District short name (created if new).")
+def users_create(email: str, role: str, password: str, name: str | None, org_slug: str | None) -> None:
+    """Create an account in a district."""
+    from sqlalchemy import select
+
+    from app.extensions import db as database
+    from app.models import Organization
+    from app.services import accounts
+
+    with _context():
+        orgs = list(database.session.scalars(select(Organization).order_by(Organization.id)))
+        if org_slug:
+            org = next((o for o in orgs if o.slug == org_slug), None)
+            if org is None:
+                org = accounts.create_organization(org_slug.replace("-", " ").title(), org_slug)
+        elif len(orgs) == 1:
+            org = orgs[0]
+        elif not orgs:
+            org = accounts.create_organization("My District", "district")
+        else:
+            raise click.ClickException(
+                "Several districts exist; name one with --org " + ", ".join(o.slug for o in orgs)
+            )
+        user = accounts.create_user(
+            actor=None, organization=org, email=email, role=role, password=password, name=name
+        )
+        click.echo(f"Created {user.role.value} {user.email} (id {user.id}) in {org.name}.")
+
+
+@main.group()
+def tokens() -> None:
+    """Manage personal API tokens."""
+
+
+@tokens.command("create")
+@click.argument("email")
+@click.option("--name", default="command line", show_default=True)
+def tokens_create(email: str, name: str) -> None:
+    """Create a personal API token for a person and print it (shown once)."""
+    from app.services import accounts
+
+    with _context():
+        user = accounts.find_user_by_email(email)
+        if user is None or not user.active:
+            raise click.ClickException(f"No active account {email}.")
+        _, raw = accounts.create_api_token(user, name)
+    click.echo(raw)
+
+
+@main.command()
+@click.option("--concurrency", type=int, default=None, help="Jobs at once (LOUPE_WORKER_CONCURRENCY).")
+@click.option("--loglevel", default="INFO", show_default=True)
+def worker(concurrency: int | None, loglevel: str) -> None:
+    """Run a Celery worker for background jobs."""
+    from app.jobs.worker import celery, flask_app
+
+    n = concurrency or flask_app.config["WORKER_CONCURRENCY"]
+    celery.worker_main(
+        ["worker", f"--loglevel={loglevel}", f"--concurrency={n}", "--hostname=loupe@%h", "--without-gossip", "--without-mingle"]
+    )
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, type=int, show_default=True)
+@click.option("--demo/--no-demo", "with_demo", default=False, help="Seed the demo district on first start.")
+@click.option("--worker/--no-worker", "with_worker", default=True, help="Also run a job worker.")
+def serve(host: str, port: int, with_demo: bool, with_worker: bool) -> None:
+    """Run the web app, Socket.IO and (by default) a job worker, in the foreground."""
+    from app.demo import seed_demo
+    from app.server import LoupeServer
+
+    app = _app()
+    with app.app_context():
+        _upgrade()
+        if with_demo:
+            seed_demo()
+    children: list[subprocess.Popen[bytes]] = []
+    if with_worker:
+        children.append(
+            subprocess.Popen([sys.executable, "-m", "app.cli", "worker", "--loglevel=WARNING"])
+        )
+    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host  # noqa: S104
+    click.echo("")
+    click.echo(f"Loupe is running at http://{shown}:{port}/  (data in {app.config['DATA_DIR']})")
+    if with_demo:
+        _print_logins()
+    click.echo("Press Ctrl-C to stop.\n")
+    try:
+        LoupeServer(app, host, port).run()
+    finally:
+        _stop(children)
+
+
+def _stop(children: list[subprocess.Popen[bytes]]) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in children:
+        try:
+            child.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()

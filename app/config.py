@@ -1,0 +1,90 @@
+"""Settings, every one read from a LOUPE_* environment variable."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+
+def _secret_key(data_dir: Path, env: Mapping[str, str]) -> str:
+    """Return LOUPE_SECRET_KEY, or a key generated once and kept in the data folder."""
+    if env.get("LOUPE_SECRET_KEY"):
+        return env["LOUPE_SECRET_KEY"]
+    key_file = data_dir / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # Written with 0600 from the start so the key is never readable by others, even briefly.
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a whole number, not {raw!r}") from exc
+
+
+class Config:
+    """Production-shaped settings for the embedded default and the scaled deployment."""
+
+    TESTING = False
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        env = os.environ if env is None else env
+        self.DATA_DIR = Path(env.get("LOUPE_DATA_DIR", "instance")).resolve()
+        self.DATA_DIR.mkdir(parents=True, exist_ok=True)
+        self.MEDIA_DIR = self.DATA_DIR / "media"
+        self.SECRET_KEY = _secret_key(self.DATA_DIR, env)
+        self.SQLALCHEMY_DATABASE_URI = env.get(
+            "LOUPE_DATABASE_URL", f"sqlite:///{self.DATA_DIR / 'loupe.sqlite'}"
+        )
+        self.SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+        self.REDIS_URL: str | None = env.get("LOUPE_REDIS_URL") or None
+        self.BROKER_URL = env.get("LOUPE_BROKER_URL") or (
+            self.REDIS_URL or f"sqla+sqlite:///{self.DATA_DIR / 'broker.sqlite'}"
+        )
+        # Without Redis, processes exchange Socket.IO events through a folder (kombu's
+        # filesystem transport), so a Celery worker still reaches browsers.
+        self.EVENTS_DIR = self.DATA_DIR / "events"
+        self.PUBLIC_URL: str | None = env.get("LOUPE_PUBLIC_URL") or None
+
+        idle = _int(env, "LOUPE_SESSION_IDLE_MINUTES", 120)
+        self.PERMANENT_SESSION_LIFETIME = timedelta(minutes=idle)
+        self.SESSION_REFRESH_EACH_REQUEST = True
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = env.get("LOUPE_HTTPS", "") == "1"
+        self.SESSION_COOKIE_NAME = "loupe_session"
+        self.REMEMBER_COOKIE_HTTPONLY = True
+
+        self.WTF_CSRF_CHECK_DEFAULT = False  # checked in one place: app/security.py
+        self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+        self.LOGIN_RATE_LIMIT = env.get("LOUPE_LOGIN_RATE_LIMIT", "10 per minute")
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.RATELIMIT_HEADERS_ENABLED = True
+
+        self.WORKER_CONCURRENCY = _int(env, "LOUPE_WORKER_CONCURRENCY", 1)
+        self.MAX_CONTENT_LENGTH = 1024 * 1024  # JSON and forms; uploads stream through tus
+        self.JSON_SORT_KEYS = False
+
+
+class TestConfig(Config):
+    """Settings for the test suite: a throwaway data folder and no rate limit surprises."""
+
+    TESTING = True
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        super().__init__(env)
+        self.LOGIN_RATE_LIMIT = "1000 per minute"

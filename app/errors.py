@@ -1,0 +1,62 @@
+"""Turn every error into a clear answer: JSON under /api and /media, a page elsewhere."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from app.extensions import db
+from app.services.errors import ServiceError
+
+log = logging.getLogger("loupe.errors")
+
+
+def _wants_json() -> bool:
+    return request.path.startswith(("/api/", "/media/")) or request.accept_mimetypes.best == "application/json"
+
+
+def _answer(status: int, message: str, field: str | None = None) -> tuple[Response | str, int]:
+    if _wants_json():
+        return jsonify(error=message, field=field), status
+    return render_template("error.html", status=status, message=message), status
+
+
+def init_errors(app: Flask) -> None:
+    """Register the error handlers."""
+
+    @app.errorhandler(ServiceError)
+    def service_error(exc: ServiceError) -> tuple[Response | str, int]:
+        db.session.rollback()
+        return _answer(exc.status, exc.message, exc.field)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError) -> tuple[Response | str, int]:
+        return _answer(
+            403,
+            "Missing or invalid CSRF token. Reload the page; API clients send the csrf_token "
+            "from /api/me as the X-CSRF-Token header, or use a Bearer token.",
+            "X-CSRF-Token",
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> tuple[Response | str, int] | HTTPException:
+        if exc.code is None or exc.code < 400:
+            return exc
+        message = exc.description or exc.name
+        if exc.code == 429:
+            message = "Too many attempts. Wait a minute and try again."
+        response = _answer(exc.code, message)
+        if exc.code == 405 and exc.valid_methods:  # type: ignore[attr-defined]
+            body, status = response
+            if isinstance(body, Response):
+                body.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> tuple[Response | str, int]:
+        db.session.rollback()
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return _answer(500, InternalServerError.description)

@@ -1,0 +1,57 @@
+"""Celery wired to the Flask app: tasks take ids and run inside an app context."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Task
+from flask import Flask
+
+from app.extensions import celery
+
+_flask_app: Flask | None = None
+DEFAULT_QUEUE = "loupe"
+
+
+class AppTask(Task):  # type: ignore[misc]
+    """A task that runs inside the Flask app's context."""
+
+    abstract = True
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if _flask_app is None:
+            raise RuntimeError("init_celery(app) was not called in this process")
+        with _flask_app.app_context():
+            return self.run(*args, **kwargs)
+
+
+def init_celery(app: Flask) -> None:
+    """Configure the shared Celery app from the Flask config."""
+    global _flask_app
+    _flask_app = app
+    broker = app.config["BROKER_URL"]
+    options: dict[str, Any] = {}
+    if broker.startswith("redis"):
+        # acks_late on Redis: an unacknowledged job returns to the queue after this long,
+        # so it must exceed the longest job (a 60-minute lesson's transcode).
+        options["visibility_timeout"] = 4 * 3600
+    celery.conf.update(
+        broker_url=broker,
+        broker_transport_options=options,
+        broker_connection_retry_on_startup=True,
+        task_default_queue=DEFAULT_QUEUE,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_acks_on_failure_or_timeout=True,
+        worker_prefetch_multiplier=1,
+        task_ignore_result=True,
+        result_backend=None,
+        task_serializer="json",
+        accept_content=["json"],
+        worker_hijack_root_logger=False,
+        worker_concurrency=app.config["WORKER_CONCURRENCY"],
+        timezone="UTC",
+        enable_utc=True,
+    )
+    app.extensions["celery"] = celery
+    from app.jobs import system  # noqa: F401  (registers the tasks)

@@ -1,0 +1,23 @@
+"""Every model, importable from one place."""
+
+from app.models.audit import AuditEvent
+from app.models.base import Base
+from app.models.organization import Organization, School
+from app.models.user import ApiToken, CoachAssignment, Invitation, Role, User
+from app.models.video import SharePermission, Video, VideoShare, VideoStatus
+
+__all__ = [
+    "ApiToken",
+    "AuditEvent",
+    "Base",
+    "CoachAssignment",
+    "Invitation",
+    "Organization",
+    "Role",
+    "School",
+    "SharePermission",
+    "User",
+    "Video",
+    "VideoShare",
+    "VideoStatus",
+]

@@ -1,0 +1,73 @@
+"""Socket.IO handlers: authenticate the connection, join rooms the policy allows."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import request
+from flask_login import current_user
+from flask_socketio import join_room, leave_room
+
+from app.extensions import socketio
+from app.realtime import NAMESPACE, user_room, video_room
+from app.services import audit, videos
+from app.services.errors import ServiceError
+
+log = logging.getLogger("loupe.realtime")
+_registered = False
+
+
+def _video_id(data: Any) -> int | None:
+    if not isinstance(data, dict):
+        return None
+    raw = data.get("video_id")
+    return raw if isinstance(raw, int) and not isinstance(raw, bool) and raw > 0 else None
+
+
+def on_connect(auth: Any = None) -> None:
+    """Accept only signed-in people (engine.io has already refused foreign origins)."""
+    if not current_user.is_authenticated:
+        raise ConnectionRefusedError("Sign in first.")
+    join_room(user_room(current_user.id))
+
+
+def on_video_join(data: Any) -> dict[str, Any]:
+    """Join the room of a video the user may watch."""
+    video_id = _video_id(data)
+    if video_id is None:
+        return {"ok": False, "error": "Send {video_id: <positive integer>}."}
+    audit.set_client_address(request.remote_addr)
+    try:
+        videos.get_video(current_user._get_current_object(), video_id)
+    except ServiceError as exc:
+        return {"ok": False, "error": exc.message}
+    join_room(video_room(video_id))
+    return {"ok": True}
+
+
+def on_video_leave(data: Any) -> dict[str, Any]:
+    """Leave a video's room."""
+    video_id = _video_id(data)
+    if video_id is None:
+        return {"ok": False, "error": "Send {video_id: <positive integer>}."}
+    leave_room(video_room(video_id))
+    return {"ok": True}
+
+
+def on_error(exc: Exception) -> dict[str, Any]:
+    """Answer a failing handler with an error instead of dropping the connection."""
+    log.exception("socket handler failed: %s", exc)
+    return {"ok": False, "error": "The server could not handle this message."}
+
+
+def register() -> None:
+    """Attach the handlers to the Socket.IO server (once per process)."""
+    global _registered
+    if _registered:
+        return
+    socketio.on("connect", namespace=NAMESPACE)(on_connect)
+    socketio.on("video.join", namespace=NAMESPACE)(on_video_join)
+    socketio.on("video.leave", namespace=NAMESPACE)(on_video_leave)
+    socketio.on_error(NAMESPACE)(on_error)
+    _registered = True

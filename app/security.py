@@ -1,0 +1,129 @@
+"""Who is asking: session cookies, API tokens, CSRF, idle timeout, login rate limit, headers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, current_app, g, request, session
+from flask_login import current_user, login_user, logout_user
+from werkzeug.exceptions import Forbidden, Unauthorized
+
+from app.extensions import csrf, login_manager
+from app.models import User
+from app.services import accounts, audit
+
+F = TypeVar("F", bound=Callable[..., Any])
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+CSP = (
+    "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+    "connect-src 'self'; style-src 'self'; script-src 'self'; worker-src 'self' blob:; "
+    "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
+)
+
+
+def csrf_exempt(view: F) -> F:
+    """Mark a view that checks its origin itself instead of a CSRF token (the login API)."""
+    view._loupe_csrf_exempt = True  # type: ignore[attr-defined]
+    return view
+
+
+def login_rate_limit() -> str:
+    """Return the configured limit on login attempts per client address."""
+    return str(current_app.config["LOGIN_RATE_LIMIT"])
+
+
+def check_same_origin() -> None:
+    """Refuse a browser request sent from another site's page."""
+    origin = request.headers.get("Origin")
+    if origin is None:  # not sent by a browser page, so not a cross-site request
+        return
+    allowed = {request.host_url.rstrip("/")}
+    if current_app.config.get("PUBLIC_URL"):
+        allowed.add(str(current_app.config["PUBLIC_URL"]).rstrip("/"))
+    parts = urlsplit(origin)
+    if f"{parts.scheme}://{parts.netloc}" not in allowed:
+        raise Forbidden("Requests from other sites are refused.")
+
+
+def start_session(user: User) -> None:
+    """Sign the user in with a fresh session (a new cookie and CSRF token at every login)."""
+    session.clear()
+    login_user(user)
+    session.permanent = True
+    session["seen"] = int(time.time())
+
+
+def end_session() -> None:
+    """Sign out and drop everything the session held."""
+    logout_user()
+    session.clear()
+
+
+@login_manager.user_loader
+def _load_user(session_id: str) -> User | None:
+    return accounts.load_session_user(session_id)
+
+
+def _bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return value.strip()
+
+
+@login_manager.request_loader
+def _load_user_from_token(req: Any) -> User | None:
+    raw = _bearer_token()
+    if raw is None:
+        return None
+    user = accounts.user_for_api_token(raw)
+    if user is not None:
+        g.auth_via_token = True
+    return user
+
+
+def _before_request() -> None:
+    audit.set_client_address(request.remote_addr)
+    if _bearer_token() is not None:
+        # A token request never uses or creates a cookie session.
+        g.auth_via_token = False
+        session.clear()
+        if not current_user.is_authenticated or not g.auth_via_token:
+            raise Unauthorized("This API token is not valid, or has been revoked.")
+        return
+    if current_user.is_authenticated:
+        now = int(time.time())
+        idle = current_app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
+        if now - int(session.get("seen", 0)) > idle:
+            end_session()
+        elif now - int(session.get("seen", 0)) > 30:
+            session["seen"] = now
+    if request.method not in SAFE_METHODS:
+        view = current_app.view_functions.get(request.endpoint or "")
+        if getattr(view, "_loupe_csrf_exempt", False):
+            return
+        csrf.protect()
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Permissions-Policy", "camera=(self), microphone=(self), display-capture=(self)")
+    if request.path.startswith(("/api/", "/media/")) or current_user.is_authenticated:
+        response.headers.setdefault("Cache-Control", "private, no-store")
+    return response
+
+
+def init_security(app: Flask) -> None:
+    """Install the request hooks on the app."""
+    login_manager.login_view = "web.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "basic"
+    app.before_request(_before_request)
+    app.after_request(_security_headers)

@@ -1,0 +1,1 @@
+"""The domain: plain functions that check policy, change rows, commit, audit and publish."""

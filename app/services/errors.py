@@ -1,0 +1,41 @@
+"""Errors the domain raises; the HTTP and Socket.IO layers turn them into answers."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """Base of every error a service raises on purpose."""
+
+    status = 400
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class Invalid(ServiceError):
+    """The input is wrong; `field` names the part to fix."""
+
+    status = 400
+
+
+class NotFound(ServiceError):
+    """The object does not exist, or the caller may not know that it does."""
+
+    status = 404
+
+    def __init__(self, message: str = "Not found") -> None:
+        super().__init__(message)
+
+
+class Forbidden(ServiceError):
+    """The caller sees the object but may not do this to it."""
+
+    status = 403
+
+
+class Conflict(ServiceError):
+    """The request clashes with the current state."""
+
+    status = 409

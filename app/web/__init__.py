@@ -1,0 +1,271 @@
+"""Server-rendered pages: login, homes per role, admin, account, video."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from app import policy
+from app.extensions import limiter
+from app.models import Role, User
+from app.security import end_session, login_rate_limit, start_session
+from app.services import accounts, videos
+from app.services.errors import ServiceError
+
+bp = Blueprint("web", __name__, template_folder="templates")
+
+
+def _me() -> User:
+    user: User = current_user._get_current_object()
+    return user
+
+
+@bp.get("/login")
+def login() -> str | Response:
+    """Show the sign-in form."""
+    if current_user.is_authenticated:
+        return redirect(url_for("web.home"))
+    return render_template("login.html", email="", next=request.args.get("next", ""))
+
+
+def _safe_next(target: str) -> str:
+    # Only local paths: an absolute or scheme-relative URL would send people off-site.
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("web.home")
+
+
+@bp.post("/login")
+@limiter.limit(login_rate_limit)
+def login_post() -> str | Response | tuple[str, int]:
+    """Sign in from the form."""
+    email = request.form.get("email", "")[:254]
+    password = request.form.get("password", "")[:1024]
+    user = accounts.authenticate(email, password)
+    if user is None:
+        return render_template(
+            "login.html", email=email, next=request.form.get("next", ""), error="Wrong email or password."
+        ), 401
+    start_session(user)
+    return redirect(_safe_next(request.form.get("next", "")))
+
+
+@bp.post("/logout")
+@login_required
+def logout() -> Response:
+    """Sign out."""
+    accounts.record_logout(_me())
+    end_session()
+    return redirect(url_for("web.login"))
+
+
+@bp.get("/")
+@login_required
+def home() -> str:
+    """Show the home of the signed-in person's role."""
+    me = _me()
+    if me.role == Role.ADMIN:
+        return admin_page()
+    own = [v for v in videos.list_videos(me) if v.owner_id == me.id]
+    shared = [v for v in videos.list_videos(me) if v.owner_id != me.id]
+    if me.role == Role.COACH:
+        teachers = accounts.caseload(me)
+        by_teacher = {t.id: [v for v in shared if v.owner_id == t.id] for t in teachers}
+        return render_template(
+            "coach_home.html", teachers=teachers, by_teacher=by_teacher, shared=shared, own=own
+        )
+    return render_template("teacher_home.html", videos=own, shared=shared, coaches=accounts.coaches_of(me))
+
+
+@bp.get("/videos/<int:video_id>")
+@login_required
+def video_page(video_id: int) -> str:
+    """Show one lesson video."""
+    me = _me()
+    video = videos.view_video(me, video_id)
+    return render_template("video.html", video=video, actions=policy.video_actions(me, video))
+
+
+@bp.get("/account")
+@login_required
+def account() -> str:
+    """Show one's account and personal API tokens."""
+    return render_template("account.html", tokens=accounts.list_api_tokens(_me()))
+
+
+@bp.post("/account/password")
+@login_required
+def change_password() -> Response:
+    """Change one's password; the session continues with a fresh cookie."""
+    me = _me()
+    try:
+        accounts.change_password(me, request.form.get("current_password", ""), request.form.get("new_password", ""))
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("web.account"))
+    start_session(me)
+    flash("Password changed. Other sessions were signed out.", "success")
+    return redirect(url_for("web.account"))
+
+
+# --- admin -------------------------------------------------------------------------------------
+
+
+def _admin() -> User:
+    me = _me()
+    if not policy.may_manage_district(me, me.organization_id):
+        abort(404)
+    return me
+
+
+def admin_page() -> str:
+    """Show the district administration page."""
+    me = _admin()
+    people = accounts.district_users(me)
+    return render_template(
+        "admin.html",
+        people=people,
+        coaches=[p for p in people if p.role == Role.COACH and p.active],
+        teachers=[p for p in people if p.role == Role.TEACHER and p.active],
+        assignments=accounts.district_assignments(me),
+        invitations=accounts.pending_invitations(me),
+        new_link=request.args.get("link"),
+    )
+
+
+@bp.get("/admin")
+@login_required
+def admin() -> str:
+    """Show the district administration page."""
+    return admin_page()
+
+
+def _admin_action(fn: Any) -> Response:
+    try:
+        message = fn()
+    except ServiceError as exc:
+        flash(exc.message, "error")
+    else:
+        if message:
+            flash(message, "success")
+    return redirect(url_for("web.admin"))
+
+
+def _form_int(name: str) -> int:
+    raw = request.form.get(name, "")
+    if not raw.isdigit():
+        raise ServiceError(f"Choose a value for {name.replace('_', ' ')}.", field=name)
+    return int(raw)
+
+
+@bp.post("/admin/users")
+@login_required
+def admin_create_user() -> Response:
+    """Create an account with a first password."""
+    me = _admin()
+    return _admin_action(
+        lambda: "Created "
+        + accounts.create_user(
+            actor=me,
+            organization=me.organization,
+            email=request.form.get("email", ""),
+            role=request.form.get("role", ""),
+            password=request.form.get("password", ""),
+            name=request.form.get("name") or None,
+        ).email
+    )
+
+
+@bp.post("/admin/users/<int:user_id>/active")
+@login_required
+def admin_set_active(user_id: int) -> Response:
+    """Activate or deactivate an account."""
+    me = _admin()
+    active = request.form.get("active") == "1"
+    return _admin_action(
+        lambda: f"{accounts.set_active(me, user_id, active).name} is now {'active' if active else 'deactivated'}."
+    )
+
+
+@bp.post("/admin/users/<int:user_id>/role")
+@login_required
+def admin_set_role(user_id: int) -> Response:
+    """Change an account's role."""
+    me = _admin()
+    return _admin_action(
+        lambda: f"{accounts.set_role(me, user_id, request.form.get('role', '')).name}'s role changed."
+    )
+
+
+@bp.post("/admin/invitations")
+@login_required
+def admin_invite() -> Response:
+    """Invite someone; the page shows the link to send them."""
+    me = _admin()
+    try:
+        invitation, code = accounts.invite(me, request.form.get("email", ""), request.form.get("role", ""))
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("web.admin"))
+    flash(f"Invitation created for {invitation.email}. Send them the link below.", "success")
+    return redirect(url_for("web.admin", link=url_for("web.invitation", code=code, _external=True)))
+
+
+@bp.post("/admin/invitations/<int:invitation_id>/revoke")
+@login_required
+def admin_revoke_invitation(invitation_id: int) -> Response:
+    """Withdraw an invitation."""
+    me = _admin()
+    return _admin_action(lambda: accounts.revoke_invitation(me, invitation_id) or "Invitation withdrawn.")
+
+
+@bp.post("/admin/assignments")
+@login_required
+def admin_assign() -> Response:
+    """Put a teacher on a coach's caseload."""
+    me = _admin()
+
+    def assign() -> str:
+        from app.extensions import db
+
+        coach = db.session.get(User, _form_int("coach_id"))
+        teacher = db.session.get(User, _form_int("teacher_id"))
+        if coach is None or teacher is None or coach.organization_id != me.organization_id or teacher.organization_id != me.organization_id:
+            raise ServiceError("Choose a coach and a teacher of your district.", field="coach_id")
+        accounts.assign_coach(me, coach, teacher)
+        return f"{teacher.name} is on {coach.name}'s caseload."
+
+    return _admin_action(assign)
+
+
+@bp.post("/admin/assignments/<int:assignment_id>/delete")
+@login_required
+def admin_unassign(assignment_id: int) -> Response:
+    """Take a teacher off a caseload."""
+    me = _admin()
+    return _admin_action(lambda: accounts.unassign_coach(me, assignment_id) or "Removed from the caseload.")
+
+
+# --- invitations -------------------------------------------------------------------------------
+
+
+@bp.get("/invite/<code>")
+def invitation(code: str) -> str:
+    """Show the form to accept an invitation."""
+    inv = accounts.open_invitation(code)
+    return render_template("invite.html", invitation=inv, code=code)
+
+
+@bp.post("/invite/<code>")
+def invitation_accept(code: str) -> str | Response | tuple[str, int]:
+    """Create the invited account and sign in."""
+    inv = accounts.open_invitation(code)
+    try:
+        user = accounts.accept_invitation(code, request.form.get("name", ""), request.form.get("password", ""))
+    except ServiceError as exc:
+        return render_template("invite.html", invitation=inv, code=code, error=exc.message), 400
+    start_session(user)
+    return redirect(url_for("web.home"))
