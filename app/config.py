@@ -75,6 +75,10 @@ class Config:
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_HEADERS_ENABLED = True
 
+        # argon2id cost (RFC 9106's second recommended profile by default).
+        self.ARGON2_TIME_COST = _int(env, "LOUPE_ARGON2_TIME_COST", 3)
+        self.ARGON2_MEMORY_KIB = _int(env, "LOUPE_ARGON2_MEMORY_KIB", 64 * 1024)
+
         self.WORKER_CONCURRENCY = _int(env, "LOUPE_WORKER_CONCURRENCY", 1)
         self.MAX_CONTENT_LENGTH = 1024 * 1024  # JSON and forms; uploads stream through tus
         self.JSON_SORT_KEYS = False
@@ -84,7 +88,11 @@ class TestConfig(Config):
     """Settings for the test suite: a throwaway data folder and no rate limit surprises."""
 
     TESTING = True
+    __test__ = False  # a config, not a pytest test class
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         super().__init__(env)
         self.LOGIN_RATE_LIMIT = "1000 per minute"
+        # The same algorithm at a cost that keeps hundreds of test accounts quick to create.
+        self.ARGON2_TIME_COST = 1
+        self.ARGON2_MEMORY_KIB = 1024

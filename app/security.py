@@ -75,25 +75,17 @@ def _bearer_token() -> str | None:
     return value.strip()
 
 
-@login_manager.request_loader
-def _load_user_from_token(req: Any) -> User | None:
-    raw = _bearer_token()
-    if raw is None:
-        return None
-    user = accounts.user_for_api_token(raw)
-    if user is not None:
-        g.auth_via_token = True
-    return user
-
-
 def _before_request() -> None:
     audit.set_client_address(request.remote_addr)
-    if _bearer_token() is not None:
-        # A token request never uses or creates a cookie session.
-        g.auth_via_token = False
-        session.clear()
-        if not current_user.is_authenticated or not g.auth_via_token:
+    raw = _bearer_token()
+    if raw is not None:
+        # A token request is that token's user alone: any cookie is ignored, none is created,
+        # and no CSRF token is needed since browsers never send a bearer token on their own.
+        user = accounts.user_for_api_token(raw)
+        if user is None:
             raise Unauthorized("This API token is not valid, or has been revoked.")
+        login_manager._update_request_context_with_user(user)
+        g.auth_via_token = True
         return
     if current_user.is_authenticated:
         now = int(time.time())

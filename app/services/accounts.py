@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 
@@ -27,9 +28,24 @@ from app.models.user import new_session_token
 from app.services import audit
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 
-_hasher = PasswordHasher()
-# Verified when no account matches, so a wrong email costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+_hashers: dict[tuple[int, int], PasswordHasher] = {}
+_dummy_hashes: dict[tuple[int, int], str] = {}
+
+
+def _hasher() -> PasswordHasher:
+    """Return the argon2id hasher with the configured cost."""
+    cost = (current_app.config["ARGON2_TIME_COST"], current_app.config["ARGON2_MEMORY_KIB"])
+    if cost not in _hashers:
+        _hashers[cost] = PasswordHasher(time_cost=cost[0], memory_cost=cost[1])
+        # Verified when no account matches, so a wrong email costs as long as a wrong password.
+        _dummy_hashes[cost] = _hashers[cost].hash(secrets.token_urlsafe(16))
+    return _hashers[cost]
+
+
+def _dummy_hash() -> str:
+    _hasher()
+    return _dummy_hashes[(current_app.config["ARGON2_TIME_COST"], current_app.config["ARGON2_MEMORY_KIB"])]
+
 MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "loupe_"
 INVITATION_DAYS = 14
@@ -52,7 +68,7 @@ def hash_password(password: str) -> str:
         raise Invalid(
             f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.", field="password"
         )
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def _role(raw: object) -> Role:
@@ -70,9 +86,9 @@ def find_user_by_email(email: str) -> User | None:
 def authenticate(email: str, password: str) -> User | None:
     """Return the active user these credentials belong to, or None (never saying why)."""
     user = find_user_by_email(email) if email else None
-    stored = user.password_hash if user and user.password_hash else _DUMMY_HASH
+    stored = user.password_hash if user and user.password_hash else _dummy_hash()
     try:
-        _hasher.verify(stored, password)
+        _hasher().verify(stored, password)
     except (VerificationError, InvalidHashError):
         audit.record_now(
             "auth.login_failed",
@@ -84,8 +100,8 @@ def authenticate(email: str, password: str) -> User | None:
         return None
     if user is None or not user.active:
         return None
-    if _hasher.check_needs_rehash(stored):
-        user.password_hash = _hasher.hash(password)
+    if _hasher().check_needs_rehash(stored):
+        user.password_hash = _hasher().hash(password)
     user.last_login_at = utcnow()
     audit.record("auth.login", actor=user, object_type="user", object_id=user.id)
     db.session.commit()
@@ -227,7 +243,7 @@ def set_role(actor: User, user_id: int, role: str) -> User:
 def change_password(user: User, current: str, new: str) -> None:
     """Change one's own password; every other session ends."""
     try:
-        _hasher.verify(user.password_hash or _DUMMY_HASH, current)
+        _hasher().verify(user.password_hash or _dummy_hash(), current)
     except (VerificationError, InvalidHashError) as exc:
         raise Invalid("The current password is not right.", field="current_password") from exc
     user.password_hash = hash_password(new)

@@ -1,0 +1,151 @@
+"""Sign-in, sessions, CSRF, API tokens and the login rate limit, through the HTTP API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import AuditEvent, User
+from app.services import accounts
+from tests.conftest import PASSWORD, login, make_app
+
+
+def actions() -> list[str]:
+    return list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+
+
+def test_login_me_logout(client: FlaskClient, make_user: Callable[..., User]) -> None:
+    user = make_user("coach")
+    assert client.get("/api/me").status_code == 401
+    token = login(client, user)
+    me = client.get("/api/me").get_json()
+    assert me["email"] == user.email and me["role"] == "coach" and me["csrf_token"]
+    assert client.post("/api/auth/logout", headers={"X-CSRF-Token": token}).status_code == 200
+    assert client.get("/api/me").status_code == 401
+    assert {"auth.login", "auth.logout"} <= set(actions())
+
+
+def test_wrong_password_and_unknown_email_get_one_message(
+    client: FlaskClient, make_user: Callable[..., User]
+) -> None:
+    user = make_user()
+    wrong = client.post("/api/auth/login", json={"email": user.email, "password": "not the one at all"})
+    unknown = client.post("/api/auth/login", json={"email": "nobody@school.example", "password": PASSWORD})
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.get_json() == unknown.get_json() == {"error": "Wrong email or password.", "field": None}
+    assert actions().count("auth.login_failed") == 2
+
+
+def test_session_cookie_flags_and_rotation(client: FlaskClient, make_user: Callable[..., User]) -> None:
+    user = make_user()
+    client.get("/login")
+    before = client.get_cookie("loupe_session")
+    response = client.post("/api/auth/login", json={"email": user.email, "password": PASSWORD})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    after = client.get_cookie("loupe_session")
+    assert after is not None and (before is None or before.value != after.value)
+
+
+def test_deactivation_ends_sessions_at_once(client: FlaskClient, make_user: Callable[..., User]) -> None:
+    admin, teacher = make_user("admin"), make_user("teacher")
+    login(client, teacher)
+    assert client.get("/api/me").status_code == 200
+    accounts.set_active(admin, teacher.id, False)
+    assert client.get("/api/me").status_code == 401
+    response = client.post("/api/auth/login", json={"email": teacher.email, "password": PASSWORD})
+    assert response.status_code == 401
+
+
+def test_idle_session_expires(tmp_path: Path) -> None:
+    app = make_app(tmp_path, LOUPE_SESSION_IDLE_MINUTES="1")
+    with app.app_context():
+        org = accounts.create_organization("North", "north")
+        user = accounts.create_user(actor=None, organization=org, email="t@north.example", role="teacher", password=PASSWORD)
+        client = app.test_client()
+        login(client, user)
+        assert client.get("/api/me").status_code == 200
+        with client.session_transaction() as session:
+            session["seen"] -= 61
+        assert client.get("/api/me").status_code == 401
+
+
+def test_cookie_writes_need_the_csrf_token(client: FlaskClient, make_user: Callable[..., User]) -> None:
+    token = login(client, make_user())
+    refused = client.post("/api/tokens", json={"name": "script"})
+    assert refused.status_code == 403 and refused.get_json()["field"] == "X-CSRF-Token"
+    wrong = client.post("/api/tokens", json={"name": "script"}, headers={"X-CSRF-Token": "forged"})
+    assert wrong.status_code == 403
+    assert client.post("/api/tokens", json={"name": "script"}, headers={"X-CSRF-Token": token}).status_code == 201
+
+
+def test_login_from_another_site_is_refused(client: FlaskClient, make_user: Callable[..., User]) -> None:
+    user = make_user()
+    response = client.post(
+        "/api/auth/login",
+        json={"email": user.email, "password": PASSWORD},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert response.status_code == 403
+
+
+def test_bearer_tokens(client: FlaskClient, make_user: Callable[..., User]) -> None:
+    user = make_user()
+    csrf = login(client, user)
+    created = client.post("/api/tokens", json={"name": "OBS"}, headers={"X-CSRF-Token": csrf}).get_json()
+    raw = created["token"]
+    assert raw.startswith("loupe_") and created["name"] == "OBS"
+    client.post("/api/auth/logout", headers={"X-CSRF-Token": csrf})
+
+    bearer = {"Authorization": f"Bearer {raw}"}
+    fresh = client.application.test_client()
+    assert fresh.get("/api/me", headers=bearer).get_json()["email"] == user.email
+    # Token requests need no CSRF token and never create a cookie session.
+    write = fresh.post("/api/tokens", json={"name": "second"}, headers=bearer)
+    assert write.status_code == 201 and "Set-Cookie" not in write.headers
+    assert fresh.get("/api/me").status_code == 401
+
+    assert fresh.get("/api/me", headers={"Authorization": "Bearer loupe_nope"}).status_code == 401
+    assert fresh.delete(f"/api/tokens/{created['id']}", headers=bearer).status_code == 204
+    assert fresh.get("/api/me", headers=bearer).status_code == 401
+    listed = accounts.list_api_tokens(user)
+    assert [t.name for t in listed] == ["second", "OBS"] and listed[1].revoked_at is not None
+
+
+def test_cli_style_token_is_stored_only_as_a_hash(app: Flask, make_user: Callable[..., User]) -> None:
+    user = make_user()
+    token, raw = accounts.create_api_token(user, "cli")
+    assert raw not in token.token_hash and token.prefix == raw[:12]
+    assert accounts.user_for_api_token(raw) == user
+
+
+def test_login_rate_limit(tmp_path: Path) -> None:
+    app = make_app(tmp_path, LOUPE_LOGIN_RATE_LIMIT="3 per minute")
+    app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
+    with app.app_context():
+        client = app.test_client()
+        codes = [
+            client.post("/api/auth/login", json={"email": "x@y.example", "password": "wrong password"}).status_code
+            for _ in range(4)
+        ]
+        assert codes == [401, 401, 401, 429]
+        assert "Too many" in client.post("/api/auth/login", json={"email": "a@b.example", "password": "p"}).get_json()["error"]
+
+
+def test_form_login_and_logout(client: FlaskClient, make_user: Callable[..., User]) -> None:
+    user = make_user("coach")
+    page = client.get("/")
+    assert page.status_code == 302 and "/login" in page.headers["Location"]
+    form = client.get("/login").get_data(as_text=True)
+    csrf = form.split('name="csrf_token" value="')[1].split('"')[0]
+    assert client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 403
+    bad = client.post("/login", data={"email": user.email, "password": "nope", "csrf_token": csrf})
+    assert bad.status_code == 401 and "Wrong email or password." in bad.get_data(as_text=True)
+    ok = client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": csrf, "next": "//evil.example/"})
+    assert ok.status_code == 302 and ok.headers["Location"] == "/"
+    assert "My caseload" in client.get("/").get_data(as_text=True)
