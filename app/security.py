@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -51,20 +50,32 @@ def check_same_origin() -> None:
 def start_session(user: User) -> None:
     """Sign the user in with a fresh session (a new cookie and CSRF token at every login)."""
     session.clear()
+    login = accounts.open_login_session(user, request.remote_addr, request.user_agent.string)
     login_user(user)
+    session["sid"] = login.id
     session.permanent = True
-    session["seen"] = int(time.time())
 
 
 def end_session() -> None:
-    """Sign out and drop everything the session held."""
+    """Sign out: end the login session on the server and drop the cookie's contents."""
+    user = current_user._get_current_object() if current_user.is_authenticated else None
+    accounts.end_login_session(session.get("sid"), user)
     logout_user()
     session.clear()
 
 
+def current_session_id() -> str | None:
+    """Return the id of the request's login session."""
+    sid = session.get("sid")
+    return sid if isinstance(sid, str) else None
+
+
 @login_manager.user_loader
-def _load_user(session_id: str) -> User | None:
-    return accounts.load_session_user(session_id)
+def _load_user(user_id: str) -> User | None:
+    # The cookie alone is not enough: its login session must still be live on the server.
+    return accounts.resume_login_session(
+        session.get("sid"), user_id, current_app.config["PERMANENT_SESSION_LIFETIME"]
+    )
 
 
 def _bearer_token() -> str | None:
@@ -87,13 +98,6 @@ def _before_request() -> None:
         login_manager._update_request_context_with_user(user)
         g.auth_via_token = True
         return
-    if current_user.is_authenticated:
-        now = int(time.time())
-        idle = current_app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
-        if now - int(session.get("seen", 0)) > idle:
-            end_session()
-        elif now - int(session.get("seen", 0)) > 30:
-            session["seen"] = now
     if request.method not in SAFE_METHODS:
         view = current_app.view_functions.get(request.endpoint or "")
         if getattr(view, "_loupe_csrf_exempt", False):

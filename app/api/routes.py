@@ -5,8 +5,8 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, session
-from flask_login import current_user, logout_user
+from flask import Blueprint, current_app, jsonify
+from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from app import policy
@@ -26,7 +26,7 @@ from app.api.schemas import (
 )
 from app.extensions import limiter
 from app.jobs.system import ping
-from app.security import check_same_origin, csrf_exempt, login_rate_limit, start_session
+from app.security import check_same_origin, csrf_exempt, end_session, login_rate_limit, start_session
 from app.services import accounts, videos
 from app.services.errors import Forbidden
 
@@ -53,9 +53,7 @@ def login(body: LoginIn) -> Json:
 
 @operation(bp, "/auth/logout", "POST", summary="Sign out", response=OkOut)
 def logout() -> Json:
-    accounts.record_logout(_user())
-    logout_user()
-    session.clear()
+    end_session()
     return jsonify(OkOut().model_dump())
 
 

@@ -3,7 +3,7 @@
 from app.models.audit import AuditEvent
 from app.models.base import Base
 from app.models.organization import Organization, School
-from app.models.user import ApiToken, CoachAssignment, Invitation, Role, User
+from app.models.user import ApiToken, CoachAssignment, Invitation, LoginSession, Role, User
 from app.models.video import SharePermission, Video, VideoShare, VideoStatus
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "Base",
     "CoachAssignment",
     "Invitation",
+    "LoginSession",
     "Organization",
     "Role",
     "School",

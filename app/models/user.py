@@ -21,9 +21,9 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
 
 
-def new_session_token() -> str:
-    """Return a fresh value that invalidates every earlier login when it changes."""
-    return secrets.token_urlsafe(16)
+def new_session_id() -> str:
+    """Return an unguessable id for a login session."""
+    return secrets.token_urlsafe(32)
 
 
 class User(Base):
@@ -39,8 +39,6 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     role: Mapped[Role] = mapped_column(str_enum(Role))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Part of the login cookie: changing it (password change, deactivation) ends every session.
-    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
 
@@ -61,10 +59,26 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_token}"
+        return str(self.id)
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role.value}>"
+
+
+class LoginSession(Base):
+    """One sign-in on one device; the cookie names it, and ending it signs that device out."""
+
+    __tablename__ = "login_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_session_id)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+
+    user: Mapped[User] = relationship()
 
 
 class ApiToken(Base):

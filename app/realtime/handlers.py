@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import request
 from flask_login import current_user
-from flask_socketio import join_room, leave_room
+from flask_socketio import ConnectionRefusedError, join_room, leave_room
 
 from app.extensions import socketio
 from app.realtime import NAMESPACE, user_room, video_room

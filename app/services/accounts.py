@@ -18,13 +18,13 @@ from app.models import (
     ApiToken,
     CoachAssignment,
     Invitation,
+    LoginSession,
     Organization,
     Role,
     School,
     User,
 )
 from app.models.base import utcnow
-from app.models.user import new_session_token
 from app.services import audit
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 
@@ -108,20 +108,51 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def record_logout(user: User) -> None:
-    """Audit a logout."""
-    audit.record_now("auth.logout", actor=user, object_type="user", object_id=user.id)
+def open_login_session(user: User, ip: str | None, user_agent: str | None) -> LoginSession:
+    """Start a login session for a signed-in person."""
+    login = LoginSession(user_id=user.id, ip=ip, user_agent=(user_agent or "")[:300] or None)
+    db.session.add(login)
+    db.session.commit()
+    return login
 
 
-def load_session_user(session_id: str) -> User | None:
-    """Return the active user of a login cookie's id, or None if the session was ended."""
-    user_id, _, token = session_id.partition(":")
-    if not user_id.isdigit() or not token:
+def resume_login_session(session_id: object, user_id: object, idle: timedelta) -> User | None:
+    """Return the person of a live login session, ending it if it sat idle too long."""
+    if not isinstance(session_id, str) or not str(user_id).isdigit():
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.active or not secrets.compare_digest(user.session_token, token):
+    login = db.session.get(LoginSession, session_id)
+    if login is None or login.ended_at is not None or login.user_id != int(str(user_id)):
         return None
-    return user
+    now = utcnow()
+    if now - login.last_seen_at > idle:
+        login.ended_at = now
+        db.session.commit()
+        return None
+    if not login.user.active:
+        return None
+    # Written at most once a minute: enough for the idle timeout, cheap for busy pages.
+    if now - login.last_seen_at > timedelta(minutes=1):
+        login.last_seen_at = now
+        db.session.commit()
+    return login.user
+
+
+def end_login_session(session_id: object, user: User | None) -> None:
+    """End one login session (sign-out), auditing it."""
+    login = db.session.get(LoginSession, session_id) if isinstance(session_id, str) else None
+    if login is not None and login.ended_at is None:
+        login.ended_at = utcnow()
+    if user is not None:
+        audit.record("auth.logout", actor=user, object_type="user", object_id=user.id)
+    db.session.commit()
+
+
+def _end_all_login_sessions(user: User, keep: str | None = None) -> None:
+    for login in db.session.scalars(
+        select(LoginSession).where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
+    ):
+        if login.id != keep:
+            login.ended_at = utcnow()
 
 
 def create_organization(name: str, slug: str) -> Organization:
@@ -204,8 +235,8 @@ def set_active(actor: User, user_id: int, active: bool) -> User:
     if user.id == actor.id and not active:
         raise Invalid("You cannot deactivate your own account.", field="active")
     user.active = active
-    user.session_token = new_session_token()
     if not active:
+        _end_all_login_sessions(user)
         for token in db.session.scalars(
             select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
         ):
@@ -240,14 +271,14 @@ def set_role(actor: User, user_id: int, role: str) -> User:
     return user
 
 
-def change_password(user: User, current: str, new: str) -> None:
-    """Change one's own password; every other session ends."""
+def change_password(user: User, current: str, new: str, keep_session: str | None = None) -> None:
+    """Change one's own password; every other login session ends."""
     try:
         _hasher().verify(user.password_hash or _dummy_hash(), current)
     except (VerificationError, InvalidHashError) as exc:
         raise Invalid("The current password is not right.", field="current_password") from exc
     user.password_hash = hash_password(new)
-    user.session_token = new_session_token()
+    _end_all_login_sessions(user, keep=keep_session)
     audit.record("user.password_changed", actor=user, object_type="user", object_id=user.id)
     db.session.commit()
 

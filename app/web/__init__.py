@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from app import policy
 from app.extensions import limiter
 from app.models import Role, User
-from app.security import end_session, login_rate_limit, start_session
+from app.security import current_session_id, end_session, login_rate_limit, start_session
 from app.services import accounts, videos
 from app.services.errors import ServiceError
 
@@ -57,7 +57,6 @@ def login_post() -> str | Response | tuple[str, int]:
 @login_required
 def logout() -> Response:
     """Sign out."""
-    accounts.record_logout(_me())
     end_session()
     return redirect(url_for("web.login"))
 
@@ -102,11 +101,15 @@ def change_password() -> Response:
     """Change one's password; the session continues with a fresh cookie."""
     me = _me()
     try:
-        accounts.change_password(me, request.form.get("current_password", ""), request.form.get("new_password", ""))
+        accounts.change_password(
+            me,
+            request.form.get("current_password", ""),
+            request.form.get("new_password", ""),
+            keep_session=current_session_id(),
+        )
     except ServiceError as exc:
         flash(exc.message, "error")
         return redirect(url_for("web.account"))
-    start_session(me)
     flash("Password changed. Other sessions were signed out.", "success")
     return redirect(url_for("web.account"))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -10,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AuditEvent, User
+from app.models import AuditEvent, LoginSession, User
 from app.services import accounts
 from tests.conftest import PASSWORD, login, make_app
 
@@ -71,8 +72,14 @@ def test_idle_session_expires(tmp_path: Path) -> None:
         login(client, user)
         assert client.get("/api/me").status_code == 200
         with client.session_transaction() as session:
-            session["seen"] -= 61
+            sid = session["sid"]
+        login_session = db.session.get(LoginSession, sid)
+        assert login_session is not None
+        login_session.last_seen_at -= timedelta(seconds=61)
+        db.session.commit()
         assert client.get("/api/me").status_code == 401
+        db.session.refresh(login_session)
+        assert login_session.ended_at is not None
 
 
 def test_cookie_writes_need_the_csrf_token(client: FlaskClient, make_user: Callable[..., User]) -> None:
@@ -149,3 +156,30 @@ def test_form_login_and_logout(client: FlaskClient, make_user: Callable[..., Use
     ok = client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": csrf, "next": "//evil.example/"})
     assert ok.status_code == 302 and ok.headers["Location"] == "/"
     assert "My caseload" in client.get("/").get_data(as_text=True)
+
+
+def test_a_copied_cookie_dies_with_logout(client: FlaskClient, make_user: Callable[..., User]) -> None:
+    user = make_user()
+    csrf = login(client, user)
+    copied = client.get_cookie("loupe_session")
+    assert copied is not None
+    client.post("/api/auth/logout", headers={"X-CSRF-Token": csrf})
+    thief = client.application.test_client()
+    thief.set_cookie("loupe_session", copied.value)
+    assert thief.get("/api/me").status_code == 401
+
+
+def test_password_change_ends_other_sessions(app: Flask, make_user: Callable[..., User]) -> None:
+    user = make_user()
+    laptop, phone = app.test_client(), app.test_client()
+    login(laptop, user)
+    login(phone, user)
+    form = laptop.get("/account").get_data(as_text=True)
+    csrf = form.split('name="csrf_token" value="')[1].split('"')[0]
+    changed = laptop.post(
+        "/account/password",
+        data={"current_password": PASSWORD, "new_password": "a brand new passphrase", "csrf_token": csrf},
+    )
+    assert changed.status_code == 302
+    assert laptop.get("/api/me").status_code == 200
+    assert phone.get("/api/me").status_code == 401

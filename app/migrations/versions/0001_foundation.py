@@ -1,8 +1,8 @@
-"""accounts, districts, videos, shares and audit
+"""accounts, districts, videos, shares, sessions and audit
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-23 15:48:44.169715
+Create Date: 2026-11-23 15:55:52.222914
 
 """
 from alembic import op
@@ -46,7 +46,6 @@ def upgrade():
     sa.Column('password_hash', sa.String(length=200), nullable=True),
     sa.Column('role', sa.Enum('teacher', 'coach', 'admin', name='role', native_enum=False, create_constraint=True, length=16), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('session_token', sa.String(length=64), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('last_login_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], name=op.f('fk_user_organization_id_organization')),
@@ -127,6 +126,20 @@ def upgrade():
     with op.batch_alter_table('invitation', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_invitation_organization_id'), ['organization_id'], unique=False)
 
+    op.create_table('login_session',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('ip', sa.String(length=45), nullable=True),
+    sa.Column('user_agent', sa.String(length=300), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_login_session_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_login_session'))
+    )
+    with op.batch_alter_table('login_session', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_login_session_user_id'), ['user_id'], unique=False)
+
     op.create_table('video',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('owner_id', sa.Integer(), nullable=False),
@@ -181,6 +194,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_video_organization_id'))
 
     op.drop_table('video')
+    with op.batch_alter_table('login_session', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_login_session_user_id'))
+
+    op.drop_table('login_session')
     with op.batch_alter_table('invitation', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_invitation_organization_id'))
 
