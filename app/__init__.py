@@ -53,7 +53,9 @@ def create_app(config: Config | None = None) -> Flask:
 
     app = Flask(__name__, static_folder="../static", static_url_path="/static")
     app.config.from_object(config or Config())
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/migrations"), render_as_batch=True)

@@ -100,7 +100,9 @@ def users() -> None:
 @click.option("--password", required=True, help="At least 10 characters.")
 @click.option("--name", default=None)
 @click.option("--org", "org_slug", default=None, help="District short name (created if new).")
-def users_create(email: str, role: str, password: str, name: str | None, org_slug: str | None) -> None:
+def users_create(
+    email: str, role: str, password: str, name: str | None, org_slug: str | None
+) -> None:
     """Create an account in a district."""
     from sqlalchemy import select
 
@@ -149,7 +151,9 @@ def tokens_create(email: str, name: str) -> None:
 
 
 @main.command()
-@click.option("--concurrency", type=int, default=None, help="Jobs at once (LOUPE_WORKER_CONCURRENCY).")
+@click.option(
+    "--concurrency", type=int, default=None, help="Jobs at once (LOUPE_WORKER_CONCURRENCY)."
+)
 @click.option("--loglevel", default="INFO", show_default=True)
 def worker(concurrency: int | None, loglevel: str) -> None:
     """Run a Celery worker for background jobs."""
@@ -157,14 +161,23 @@ def worker(concurrency: int | None, loglevel: str) -> None:
 
     n = concurrency or flask_app.config["WORKER_CONCURRENCY"]
     celery.worker_main(
-        ["worker", f"--loglevel={loglevel}", f"--concurrency={n}", "--hostname=loupe@%h", "--without-gossip", "--without-mingle"]
+        [
+            "worker",
+            f"--loglevel={loglevel}",
+            f"--concurrency={n}",
+            "--hostname=loupe@%h",
+            "--without-gossip",
+            "--without-mingle",
+        ]
     )
 
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, type=int, show_default=True)
-@click.option("--demo/--no-demo", "with_demo", default=False, help="Seed the demo district on first start.")
+@click.option(
+    "--demo/--no-demo", "with_demo", default=False, help="Seed the demo district on first start."
+)
 @click.option("--worker/--no-worker", "with_worker", default=True, help="Also run a job worker.")
 def serve(host: str, port: int, with_demo: bool, with_worker: bool) -> None:
     """Run the web app, Socket.IO and (by default) a job worker, in the foreground."""

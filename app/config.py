@@ -36,6 +36,14 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ValueError(f"{name} must be a whole number, not {raw!r}") from exc
 
 
+def database_url(url: str) -> str:
+    """Return the URL with the PostgreSQL driver Loupe ships (psycopg 3) made explicit."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
 class Config:
     """Production-shaped settings for the embedded default and the scaled deployment."""
 
@@ -47,8 +55,8 @@ class Config:
         self.DATA_DIR.mkdir(parents=True, exist_ok=True)
         self.MEDIA_DIR = self.DATA_DIR / "media"
         self.SECRET_KEY = _secret_key(self.DATA_DIR, env)
-        self.SQLALCHEMY_DATABASE_URI = env.get(
-            "LOUPE_DATABASE_URL", f"sqlite:///{self.DATA_DIR / 'loupe.sqlite'}"
+        self.SQLALCHEMY_DATABASE_URI = database_url(
+            env.get("LOUPE_DATABASE_URL", f"sqlite:///{self.DATA_DIR / 'loupe.sqlite'}")
         )
         self.SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
         self.REDIS_URL: str | None = env.get("LOUPE_REDIS_URL") or None

@@ -33,13 +33,19 @@ PEOPLE = (
 )
 CASELOADS = {
     "maya.chen@riverbend.example": ("ana.lopez@riverbend.example", "ben.carter@riverbend.example"),
-    "david.okafor@riverbend.example": ("priya.nair@riverbend.example", "sam.wilson@riverbend.example"),
+    "david.okafor@riverbend.example": (
+        "priya.nair@riverbend.example",
+        "sam.wilson@riverbend.example",
+    ),
 }
 
 
 def demo_exists() -> bool:
     """Answer whether the demo district was seeded already."""
-    return db.session.scalars(select(Organization).where(Organization.slug == DEMO_SLUG)).first() is not None
+    return (
+        db.session.scalars(select(Organization).where(Organization.slug == DEMO_SLUG)).first()
+        is not None
+    )
 
 
 def seed_demo() -> bool:

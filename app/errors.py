@@ -15,7 +15,10 @@ log = logging.getLogger("loupe.errors")
 
 
 def _wants_json() -> bool:
-    return request.path.startswith(("/api/", "/media/")) or request.accept_mimetypes.best == "application/json"
+    return (
+        request.path.startswith(("/api/", "/media/"))
+        or request.accept_mimetypes.best == "application/json"
+    )
 
 
 def _answer(status: int, message: str, field: str | None = None) -> tuple[Response | str, int]:
@@ -50,7 +53,7 @@ def init_errors(app: Flask) -> None:
             message = "Too many attempts. Wait a minute and try again."
         response = _answer(exc.code, message)
         if exc.code == 405 and exc.valid_methods:  # type: ignore[attr-defined]
-            body, status = response
+            body, _status = response
             if isinstance(body, Response):
                 body.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
         return response

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, false, or_, select
 
 from app.extensions import db
 from app.models import Role, SharePermission, User, Video, VideoShare
@@ -62,7 +62,7 @@ def may_video(user: User | None, action: VideoAction, video: Video) -> bool:
     return action in video_actions(user, video)
 
 
-def visible_videos(user: User) -> Select[tuple[Video]]:
+def visible_videos(user: User) -> Select[Video]:
     """Return a query for every video the user may view."""
     shared = select(VideoShare.video_id).where(
         VideoShare.grantee_id == user.id, VideoShare.revoked_at.is_(None)
@@ -72,7 +72,7 @@ def visible_videos(user: User) -> Select[tuple[Video]]:
         or_(Video.owner_id == user.id, Video.id.in_(shared)),
     )
     if not user.active:
-        query = query.where(False)
+        query = query.where(false())
     return query
 
 

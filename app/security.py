@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, request, session
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.exceptions import Forbidden, Unauthorized
 
 from app.extensions import csrf, login_manager
@@ -70,12 +70,17 @@ def current_session_id() -> str | None:
     return sid if isinstance(sid, str) else None
 
 
-@login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
     # The cookie alone is not enough: its login session must still be live on the server.
     return accounts.resume_login_session(
         session.get("sid"), user_id, current_app.config["PERMANENT_SESSION_LIFETIME"]
     )
+
+
+def signed_in(view: F) -> F:
+    """Require a signed-in person for a page (others are sent to the sign-in form)."""
+    wrapped: F = login_required(view)
+    return wrapped
 
 
 def _bearer_token() -> str | None:
@@ -110,7 +115,9 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Permissions-Policy", "camera=(self), microphone=(self), display-capture=(self)")
+    response.headers.setdefault(
+        "Permissions-Policy", "camera=(self), microphone=(self), display-capture=(self)"
+    )
     if request.path.startswith(("/api/", "/media/")) or current_user.is_authenticated:
         response.headers.setdefault("Cache-Control", "private, no-store")
     return response
@@ -121,5 +128,6 @@ def init_security(app: Flask) -> None:
     login_manager.login_view = "web.login"
     login_manager.login_message = None
     login_manager.session_protection = "basic"
+    login_manager.user_loader(_load_user)
     app.before_request(_before_request)
     app.after_request(_security_headers)

@@ -136,7 +136,9 @@ def make_user(district: Callable[..., Organization]) -> Callable[..., User]:
     """Create people: make_user("coach"), make_user("teacher", org=other)."""
     default: list[Organization] = []
 
-    def create(role: str = "teacher", *, org: Organization | None = None, name: str | None = None) -> User:
+    def create(
+        role: str = "teacher", *, org: Organization | None = None, name: str | None = None
+    ) -> User:
         if org is None:
             if not default:
                 default.append(district("home"))
@@ -192,13 +194,17 @@ class LiveServer:
     def session(self, email: str, password: str) -> requests.Session:
         """Return an HTTP session signed in as the person, with the CSRF header set."""
         http = requests.Session()
-        response = http.post(f"{self.url}/api/auth/login", json={"email": email, "password": password}, timeout=10)
+        response = http.post(
+            f"{self.url}/api/auth/login", json={"email": email, "password": password}, timeout=10
+        )
         assert response.status_code == 200, response.text
         http.headers["X-CSRF-Token"] = response.json()["csrf_token"]
         return http
 
 
-def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
+def wait_until_up(
+    url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60
+) -> None:
     """Poll the server until it answers; fail with its log if it exits or never answers."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -212,7 +218,9 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path, timeout
     raise RuntimeError(f"loupe serve did not answer within {timeout}s:\n{log.read_text()}")
 
 
-def start_server(data_dir: Path, *, demo: bool = False, worker: bool = True, **extra: str) -> LiveServer:
+def start_server(
+    data_dir: Path, *, demo: bool = False, worker: bool = True, **extra: str
+) -> LiveServer:
     """Start `loupe serve` as its own process (web, Socket.IO and a worker)."""
     port = free_port()
     env = instance_env(data_dir, **extra)

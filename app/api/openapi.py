@@ -1,4 +1,4 @@
-"""Declare JSON endpoints once: the route, its body model and its answer become the OpenAPI document."""
+"""Declare each JSON endpoint once; its route, body and answer become the OpenAPI document."""
 
 from __future__ import annotations
 
@@ -159,10 +159,16 @@ def build_document(app: Flask) -> dict[str, Any]:
                 }
             else:
                 entry["responses"][str(op.status)] = {"description": "Success"}
-            error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+            error = {
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+            }
             standard = {400: "Invalid input; `field` names the part to fix"}
             if op.auth:
-                standard |= {401: "Not signed in", 403: "Not allowed, or CSRF token missing", 404: "Not found, or not visible to you"}
+                standard |= {
+                    401: "Not signed in",
+                    403: "Not allowed, or CSRF token missing",
+                    404: "Not found, or not visible to you",
+                }
             for code, text in (standard | op.responses).items():
                 entry["responses"][str(code)] = {"description": text, **error}
             if op.auth:

@@ -26,7 +26,13 @@ from app.api.schemas import (
 )
 from app.extensions import limiter
 from app.jobs.system import ping
-from app.security import check_same_origin, csrf_exempt, end_session, login_rate_limit, start_session
+from app.security import (
+    check_same_origin,
+    csrf_exempt,
+    end_session,
+    login_rate_limit,
+    start_session,
+)
 from app.services import accounts, videos
 from app.services.errors import Forbidden
 
@@ -39,7 +45,16 @@ def _user() -> Any:
     return current_user._get_current_object()
 
 
-@operation(bp, "/auth/login", "POST", summary="Sign in; sets the session cookie", body=LoginIn, response=MeOut, auth=False, responses={401: "Wrong email or password", 429: "Too many attempts"})
+@operation(
+    bp,
+    "/auth/login",
+    "POST",
+    summary="Sign in; sets the session cookie",
+    body=LoginIn,
+    response=MeOut,
+    auth=False,
+    responses={401: "Wrong email or password", 429: "Too many attempts"},
+)
 @csrf_exempt
 @limiter.limit(login_rate_limit)
 def login(body: LoginIn) -> Json:
@@ -48,7 +63,9 @@ def login(body: LoginIn) -> Json:
     if user is None:
         return jsonify(error="Wrong email or password.", field=None), 401
     start_session(user)
-    return jsonify(MeOut(**UserOut.of(user).model_dump(), csrf_token=generate_csrf()).model_dump(mode="json"))
+    return jsonify(
+        MeOut(**UserOut.of(user).model_dump(), csrf_token=generate_csrf()).model_dump(mode="json")
+    )
 
 
 @operation(bp, "/auth/logout", "POST", summary="Sign out", response=OkOut)
@@ -60,10 +77,19 @@ def logout() -> Json:
 @operation(bp, "/me", "GET", summary="Who is signed in", response=MeOut)
 def me() -> Json:
     user = _user()
-    return jsonify(MeOut(**UserOut.of(user).model_dump(), csrf_token=generate_csrf()).model_dump(mode="json"))
+    return jsonify(
+        MeOut(**UserOut.of(user).model_dump(), csrf_token=generate_csrf()).model_dump(mode="json")
+    )
 
 
-@operation(bp, "/videos", "GET", summary="The videos you may see, newest first", response=VideoOut, many=True)
+@operation(
+    bp,
+    "/videos",
+    "GET",
+    summary="The videos you may see, newest first",
+    response=VideoOut,
+    many=True,
+)
 def list_videos() -> Json:
     user = _user()
     return jsonify([VideoOut.of(v, user).model_dump(mode="json") for v in videos.list_videos(user)])
@@ -76,25 +102,52 @@ def get_video(video_id: int) -> Json:
     return jsonify(VideoOut.of(video, user).model_dump(mode="json"))
 
 
-@operation(bp, "/videos/<int:video_id>", "DELETE", summary="Delete a video and all its files (owner only)", status=204)
+@operation(
+    bp,
+    "/videos/<int:video_id>",
+    "DELETE",
+    summary="Delete a video and all its files (owner only)",
+    status=204,
+)
 def delete_video(video_id: int) -> Json:
     videos.delete_video(_user(), video_id)
     return "", 204
 
 
-@operation(bp, "/videos/<int:video_id>/shares", "GET", summary="Who the video is shared with (owner only)", response=ShareOut, many=True)
+@operation(
+    bp,
+    "/videos/<int:video_id>/shares",
+    "GET",
+    summary="Who the video is shared with (owner only)",
+    response=ShareOut,
+    many=True,
+)
 def list_shares(video_id: int) -> Json:
     shares = videos.active_shares(_user(), video_id)
     return jsonify([ShareOut.of(s).model_dump(mode="json") for s in shares])
 
 
-@operation(bp, "/videos/<int:video_id>/shares", "POST", summary="Share with a coach or teacher of your district", body=ShareIn, response=ShareOut, status=201)
+@operation(
+    bp,
+    "/videos/<int:video_id>/shares",
+    "POST",
+    summary="Share with a coach or teacher of your district",
+    body=ShareIn,
+    response=ShareOut,
+    status=201,
+)
 def create_share(video_id: int, body: ShareIn) -> Json:
     share = videos.share_video(_user(), video_id, body.email, body.permission)
     return jsonify(ShareOut.of(share).model_dump(mode="json")), 201
 
 
-@operation(bp, "/videos/<int:video_id>/shares/<int:share_id>", "DELETE", summary="Revoke a share at once", status=204)
+@operation(
+    bp,
+    "/videos/<int:video_id>/shares/<int:share_id>",
+    "DELETE",
+    summary="Revoke a share at once",
+    status=204,
+)
 def revoke_share(video_id: int, share_id: int) -> Json:
     videos.revoke_share(_user(), video_id, share_id)
     return "", 204
@@ -102,13 +155,25 @@ def revoke_share(video_id: int, share_id: int) -> Json:
 
 @operation(bp, "/tokens", "GET", summary="Your personal API tokens", response=TokenOut, many=True)
 def list_tokens() -> Json:
-    return jsonify([TokenOut.of(t).model_dump(mode="json") for t in accounts.list_api_tokens(_user())])
+    return jsonify(
+        [TokenOut.of(t).model_dump(mode="json") for t in accounts.list_api_tokens(_user())]
+    )
 
 
-@operation(bp, "/tokens", "POST", summary="Create a personal API token (shown once)", body=TokenIn, response=TokenCreatedOut, status=201)
+@operation(
+    bp,
+    "/tokens",
+    "POST",
+    summary="Create a personal API token (shown once)",
+    body=TokenIn,
+    response=TokenCreatedOut,
+    status=201,
+)
 def create_token(body: TokenIn) -> Json:
     token, raw = accounts.create_api_token(_user(), body.name)
-    return jsonify(TokenCreatedOut(**TokenOut.of(token).model_dump(), token=raw).model_dump(mode="json")), 201
+    return jsonify(
+        TokenCreatedOut(**TokenOut.of(token).model_dump(), token=raw).model_dump(mode="json")
+    ), 201
 
 
 @operation(bp, "/tokens/<int:token_id>", "DELETE", summary="Revoke one of your tokens", status=204)
@@ -117,7 +182,14 @@ def revoke_token(token_id: int) -> Json:
     return "", 204
 
 
-@operation(bp, "/system/ping", "POST", summary="Send a health-check job; a worker answers over Socket.IO (system.pong)", response=PingOut, status=202)
+@operation(
+    bp,
+    "/system/ping",
+    "POST",
+    summary="Send a health-check job; a worker answers over Socket.IO (system.pong)",
+    response=PingOut,
+    status=202,
+)
 def system_ping() -> Json:
     user = _user()
     if not policy.may_manage_district(user, user.organization_id):

@@ -46,7 +46,9 @@ class UserOut(BaseModel):
 
 
 class MeOut(UserOut):
-    csrf_token: str = Field(description="Send as the X-CSRF-Token header on cookie-authenticated writes")
+    csrf_token: str = Field(
+        description="Send as the X-CSRF-Token header on cookie-authenticated writes"
+    )
 
 
 class PersonOut(BaseModel):
@@ -72,7 +74,9 @@ class VideoOut(BaseModel):
     owner: PersonOut
     created_at: datetime
     is_owner: bool
-    permissions: list[str] = Field(description="What the caller may do: view, download, comment, edit, share, delete")
+    permissions: list[str] = Field(
+        description="What the caller may do: view, download, comment, edit, share, delete"
+    )
     media: MediaOut | None = None
 
     @classmethod
@@ -80,7 +84,9 @@ class VideoOut(BaseModel):
         media = None
         if video.status == VideoStatus.READY:
             base = f"/media/{video.id}/"
-            media = MediaOut(hls=base + "hls/master.m3u8", mp4=base + "video.mp4", poster=base + "poster.jpg")
+            media = MediaOut(
+                hls=base + "hls/master.m3u8", mp4=base + "video.mp4", poster=base + "poster.jpg"
+            )
         return cls(
             id=video.id,
             title=video.title,

@@ -20,9 +20,7 @@ class AuditEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
-    organization_id: Mapped[int | None] = mapped_column(
-        ForeignKey("organization.id"), index=True
-    )
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"), index=True)
     action: Mapped[str] = mapped_column(String(64), index=True)
     object_type: Mapped[str] = mapped_column(String(32))
     object_id: Mapped[str | None] = mapped_column(String(64))
@@ -30,11 +28,11 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
-class AuditIsAppendOnly(RuntimeError):
+class AuditChangeError(RuntimeError):
     """Raised when code tries to change or remove an audit event."""
 
 
 @event.listens_for(AuditEvent, "before_update")
 @event.listens_for(AuditEvent, "before_delete")
 def _refuse_change(mapper: Mapper[AuditEvent], connection: Connection, target: AuditEvent) -> None:
-    raise AuditIsAppendOnly(f"audit event {target.id} cannot be changed or removed")
+    raise AuditChangeError(f"audit event {target.id} cannot be changed or removed")

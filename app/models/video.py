@@ -41,9 +41,7 @@ class Video(Base):
     subject: Mapped[str | None] = mapped_column(String(100))
     grade: Mapped[str | None] = mapped_column(String(20))
     recorded_at: Mapped[date | None]
-    status: Mapped[VideoStatus] = mapped_column(
-        str_enum(VideoStatus), default=VideoStatus.UPLOADED
-    )
+    status: Mapped[VideoStatus] = mapped_column(str_enum(VideoStatus), default=VideoStatus.UPLOADED)
     failure_reason: Mapped[str | None] = mapped_column(Text)
     duration_s: Mapped[float | None] = mapped_column(Float)
     processing: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

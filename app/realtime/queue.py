@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import socketio
+from kombu.entity import Queue
 
 
 class FolderQueueManager(socketio.KombuManager):  # type: ignore[misc]
@@ -36,11 +37,9 @@ class FolderQueueManager(socketio.KombuManager):  # type: ignore[misc]
         )
 
     def _queue(self) -> Any:
-        import kombu
-
         # A fixed name, unlike the per-process names of KombuManager: the folder transport
         # cannot expire queues, and per-process names would leave files for dead readers.
-        return kombu.Queue("loupe-web", self._exchange(), durable=False)
+        return Queue("loupe-web", self._exchange(), durable=False)  # type: ignore[no-untyped-call]
 
 
 def message_queue_manager(config: dict[str, Any]) -> socketio.PubSubManager:

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from sqlalchemy import func, select
 
 from app import policy
@@ -44,10 +44,13 @@ def _hasher() -> PasswordHasher:
 
 def _dummy_hash() -> str:
     _hasher()
-    return _dummy_hashes[(current_app.config["ARGON2_TIME_COST"], current_app.config["ARGON2_MEMORY_KIB"])]
+    return _dummy_hashes[
+        (current_app.config["ARGON2_TIME_COST"], current_app.config["ARGON2_MEMORY_KIB"])
+    ]
+
 
 MIN_PASSWORD_LENGTH = 10
-TOKEN_PREFIX = "loupe_"
+TOKEN_PREFIX = "loupe_"  # noqa: S105  (a public marker that makes leaked tokens easy to scan for)
 INVITATION_DAYS = 14
 
 
@@ -307,7 +310,9 @@ def create_api_token(user: User, name: str) -> tuple[ApiToken, str]:
     """Create a personal API token; the plain token is returned once and never stored."""
     name = (name or "").strip()
     if not name:
-        raise Invalid("Give the token a name, such as the script or software using it.", field="name")
+        raise Invalid(
+            "Give the token a name, such as the script or software using it.", field="name"
+        )
     if len(name) > 100:
         raise Invalid("Token names are at most 100 characters.", field="name")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -400,7 +405,9 @@ def open_invitation(code: str) -> Invitation:
         or invitation.revoked_at is not None
         or invitation.expires_at < utcnow()
     ):
-        raise NotFound("This invitation link is not valid any more. Ask your administrator for a new one.")
+        raise NotFound(
+            "This invitation link is not valid any more. Ask your administrator for a new one."
+        )
     return invitation
 
 

@@ -98,7 +98,9 @@ def record_download(user: User, video: Video, path: str) -> None:
 def list_videos(user: User) -> list[Video]:
     """Return the videos the user may see, newest first."""
     return list(
-        db.session.scalars(policy.visible_videos(user).order_by(Video.created_at.desc(), Video.id.desc()))
+        db.session.scalars(
+            policy.visible_videos(user).order_by(Video.created_at.desc(), Video.id.desc())
+        )
     )
 
 
@@ -149,9 +151,7 @@ def share_video(user: User, video_id: int, email: object, permission: object) ->
     grantee = accounts.find_user_by_email(address)
     if grantee is None or not policy.may_share_with(user, grantee):
         # One message for unknown, inactive and foreign accounts: nothing leaks across districts.
-        raise Invalid(
-            "No active coach or teacher of your district has this email.", field="email"
-        )
+        raise Invalid("No active coach or teacher of your district has this email.", field="email")
     share = policy.active_share(grantee, video)
     if share is not None:
         if share.permission == perm:
@@ -175,7 +175,9 @@ def share_video(user: User, video_id: int, email: object, permission: object) ->
         permission=perm.value,
     )
     db.session.commit()
-    publish("video.shared", {"video_id": video.id, "title": video.title}, room=user_room(grantee.id))
+    publish(
+        "video.shared", {"video_id": video.id, "title": video.title}, room=user_room(grantee.id)
+    )
     return share
 
 

@@ -5,13 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app import policy
 from app.extensions import limiter
 from app.models import Role, User
-from app.security import current_session_id, end_session, login_rate_limit, start_session
+from app.security import (
+    current_session_id,
+    end_session,
+    login_rate_limit,
+    signed_in,
+    start_session,
+)
 from app.services import accounts, videos
 from app.services.errors import ServiceError
 
@@ -47,14 +53,17 @@ def login_post() -> str | Response | tuple[str, int]:
     user = accounts.authenticate(email, password)
     if user is None:
         return render_template(
-            "login.html", email=email, next=request.form.get("next", ""), error="Wrong email or password."
+            "login.html",
+            email=email,
+            next=request.form.get("next", ""),
+            error="Wrong email or password.",
         ), 401
     start_session(user)
     return redirect(_safe_next(request.form.get("next", "")))
 
 
 @bp.post("/logout")
-@login_required
+@signed_in
 def logout() -> Response:
     """Sign out."""
     end_session()
@@ -62,7 +71,7 @@ def logout() -> Response:
 
 
 @bp.get("/")
-@login_required
+@signed_in
 def home() -> str:
     """Show the home of the signed-in person's role."""
     me = _me()
@@ -76,11 +85,13 @@ def home() -> str:
         return render_template(
             "coach_home.html", teachers=teachers, by_teacher=by_teacher, shared=shared, own=own
         )
-    return render_template("teacher_home.html", videos=own, shared=shared, coaches=accounts.coaches_of(me))
+    return render_template(
+        "teacher_home.html", videos=own, shared=shared, coaches=accounts.coaches_of(me)
+    )
 
 
 @bp.get("/videos/<int:video_id>")
-@login_required
+@signed_in
 def video_page(video_id: int) -> str:
     """Show one lesson video."""
     me = _me()
@@ -89,14 +100,14 @@ def video_page(video_id: int) -> str:
 
 
 @bp.get("/account")
-@login_required
+@signed_in
 def account() -> str:
     """Show one's account and personal API tokens."""
     return render_template("account.html", tokens=accounts.list_api_tokens(_me()))
 
 
 @bp.post("/account/password")
-@login_required
+@signed_in
 def change_password() -> Response:
     """Change one's password; the session continues with a fresh cookie."""
     me = _me()
@@ -140,7 +151,7 @@ def admin_page() -> str:
 
 
 @bp.get("/admin")
-@login_required
+@signed_in
 def admin() -> str:
     """Show the district administration page."""
     return admin_page()
@@ -165,51 +176,56 @@ def _form_int(name: str) -> int:
 
 
 @bp.post("/admin/users")
-@login_required
+@signed_in
 def admin_create_user() -> Response:
     """Create an account with a first password."""
     me = _admin()
     return _admin_action(
-        lambda: "Created "
-        + accounts.create_user(
-            actor=me,
-            organization=me.organization,
-            email=request.form.get("email", ""),
-            role=request.form.get("role", ""),
-            password=request.form.get("password", ""),
-            name=request.form.get("name") or None,
-        ).email
+        lambda: (
+            "Created "
+            + accounts.create_user(
+                actor=me,
+                organization=me.organization,
+                email=request.form.get("email", ""),
+                role=request.form.get("role", ""),
+                password=request.form.get("password", ""),
+                name=request.form.get("name") or None,
+            ).email
+        )
     )
 
 
 @bp.post("/admin/users/<int:user_id>/active")
-@login_required
+@signed_in
 def admin_set_active(user_id: int) -> Response:
     """Activate or deactivate an account."""
     me = _admin()
     active = request.form.get("active") == "1"
-    return _admin_action(
-        lambda: f"{accounts.set_active(me, user_id, active).name} is now {'active' if active else 'deactivated'}."
-    )
+    state = "active" if active else "deactivated"
+    return _admin_action(lambda: f"{accounts.set_active(me, user_id, active).name} is now {state}.")
 
 
 @bp.post("/admin/users/<int:user_id>/role")
-@login_required
+@signed_in
 def admin_set_role(user_id: int) -> Response:
     """Change an account's role."""
     me = _admin()
     return _admin_action(
-        lambda: f"{accounts.set_role(me, user_id, request.form.get('role', '')).name}'s role changed."
+        lambda: (
+            f"{accounts.set_role(me, user_id, request.form.get('role', '')).name}'s role changed."
+        )
     )
 
 
 @bp.post("/admin/invitations")
-@login_required
+@signed_in
 def admin_invite() -> Response:
     """Invite someone; the page shows the link to send them."""
     me = _admin()
     try:
-        invitation, code = accounts.invite(me, request.form.get("email", ""), request.form.get("role", ""))
+        invitation, code = accounts.invite(
+            me, request.form.get("email", ""), request.form.get("role", "")
+        )
     except ServiceError as exc:
         flash(exc.message, "error")
         return redirect(url_for("web.admin"))
@@ -218,15 +234,20 @@ def admin_invite() -> Response:
 
 
 @bp.post("/admin/invitations/<int:invitation_id>/revoke")
-@login_required
+@signed_in
 def admin_revoke_invitation(invitation_id: int) -> Response:
     """Withdraw an invitation."""
     me = _admin()
-    return _admin_action(lambda: accounts.revoke_invitation(me, invitation_id) or "Invitation withdrawn.")
+
+    def withdraw() -> str:
+        accounts.revoke_invitation(me, invitation_id)
+        return "Invitation withdrawn."
+
+    return _admin_action(withdraw)
 
 
 @bp.post("/admin/assignments")
-@login_required
+@signed_in
 def admin_assign() -> Response:
     """Put a teacher on a coach's caseload."""
     me = _admin()
@@ -236,7 +257,12 @@ def admin_assign() -> Response:
 
         coach = db.session.get(User, _form_int("coach_id"))
         teacher = db.session.get(User, _form_int("teacher_id"))
-        if coach is None or teacher is None or coach.organization_id != me.organization_id or teacher.organization_id != me.organization_id:
+        if (
+            coach is None
+            or teacher is None
+            or coach.organization_id != me.organization_id
+            or teacher.organization_id != me.organization_id
+        ):
             raise ServiceError("Choose a coach and a teacher of your district.", field="coach_id")
         accounts.assign_coach(me, coach, teacher)
         return f"{teacher.name} is on {coach.name}'s caseload."
@@ -245,11 +271,16 @@ def admin_assign() -> Response:
 
 
 @bp.post("/admin/assignments/<int:assignment_id>/delete")
-@login_required
+@signed_in
 def admin_unassign(assignment_id: int) -> Response:
     """Take a teacher off a caseload."""
     me = _admin()
-    return _admin_action(lambda: accounts.unassign_coach(me, assignment_id) or "Removed from the caseload.")
+
+    def unassign() -> str:
+        accounts.unassign_coach(me, assignment_id)
+        return "Removed from the caseload."
+
+    return _admin_action(unassign)
 
 
 # --- invitations -------------------------------------------------------------------------------
@@ -267,7 +298,9 @@ def invitation_accept(code: str) -> str | Response | tuple[str, int]:
     """Create the invited account and sign in."""
     inv = accounts.open_invitation(code)
     try:
-        user = accounts.accept_invitation(code, request.form.get("name", ""), request.form.get("password", ""))
+        user = accounts.accept_invitation(
+            code, request.form.get("name", ""), request.form.get("password", "")
+        )
     except ServiceError as exc:
         return render_template("invite.html", invitation=inv, code=code, error=exc.message), 400
     start_session(user)

@@ -25,7 +25,9 @@ def test_login_me_logout(client: FlaskClient, make_user: Callable[..., User]) ->
     assert client.get("/api/me").status_code == 401
     token = login(client, user)
     me = client.get("/api/me").get_json()
-    assert me["email"] == user.email and me["role"] == "coach" and me["csrf_token"]
+    assert me["email"] == user.email
+    assert me["role"] == "coach"
+    assert me["csrf_token"]
     assert client.post("/api/auth/logout", headers={"X-CSRF-Token": token}).status_code == 200
     assert client.get("/api/me").status_code == 401
     assert {"auth.login", "auth.logout"} <= set(actions())
@@ -35,25 +37,39 @@ def test_wrong_password_and_unknown_email_get_one_message(
     client: FlaskClient, make_user: Callable[..., User]
 ) -> None:
     user = make_user()
-    wrong = client.post("/api/auth/login", json={"email": user.email, "password": "not the one at all"})
-    unknown = client.post("/api/auth/login", json={"email": "nobody@school.example", "password": PASSWORD})
+    wrong = client.post(
+        "/api/auth/login", json={"email": user.email, "password": "not the one at all"}
+    )
+    unknown = client.post(
+        "/api/auth/login", json={"email": "nobody@school.example", "password": PASSWORD}
+    )
     assert wrong.status_code == unknown.status_code == 401
-    assert wrong.get_json() == unknown.get_json() == {"error": "Wrong email or password.", "field": None}
+    assert (
+        wrong.get_json()
+        == unknown.get_json()
+        == {"error": "Wrong email or password.", "field": None}
+    )
     assert actions().count("auth.login_failed") == 2
 
 
-def test_session_cookie_flags_and_rotation(client: FlaskClient, make_user: Callable[..., User]) -> None:
+def test_session_cookie_flags_and_rotation(
+    client: FlaskClient, make_user: Callable[..., User]
+) -> None:
     user = make_user()
     client.get("/login")
     before = client.get_cookie("loupe_session")
     response = client.post("/api/auth/login", json={"email": user.email, "password": PASSWORD})
     cookie = response.headers["Set-Cookie"]
-    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
     after = client.get_cookie("loupe_session")
-    assert after is not None and (before is None or before.value != after.value)
+    assert after is not None
+    assert before is None or before.value != after.value
 
 
-def test_deactivation_ends_sessions_at_once(client: FlaskClient, make_user: Callable[..., User]) -> None:
+def test_deactivation_ends_sessions_at_once(
+    client: FlaskClient, make_user: Callable[..., User]
+) -> None:
     admin, teacher = make_user("admin"), make_user("teacher")
     login(client, teacher)
     assert client.get("/api/me").status_code == 200
@@ -67,7 +83,9 @@ def test_idle_session_expires(tmp_path: Path) -> None:
     app = make_app(tmp_path, LOUPE_SESSION_IDLE_MINUTES="1")
     with app.app_context():
         org = accounts.create_organization("North", "north")
-        user = accounts.create_user(actor=None, organization=org, email="t@north.example", role="teacher", password=PASSWORD)
+        user = accounts.create_user(
+            actor=None, organization=org, email="t@north.example", role="teacher", password=PASSWORD
+        )
         client = app.test_client()
         login(client, user)
         assert client.get("/api/me").status_code == 200
@@ -82,16 +100,26 @@ def test_idle_session_expires(tmp_path: Path) -> None:
         assert login_session.ended_at is not None
 
 
-def test_cookie_writes_need_the_csrf_token(client: FlaskClient, make_user: Callable[..., User]) -> None:
+def test_cookie_writes_need_the_csrf_token(
+    client: FlaskClient, make_user: Callable[..., User]
+) -> None:
     token = login(client, make_user())
     refused = client.post("/api/tokens", json={"name": "script"})
-    assert refused.status_code == 403 and refused.get_json()["field"] == "X-CSRF-Token"
+    assert refused.status_code == 403
+    assert refused.get_json()["field"] == "X-CSRF-Token"
     wrong = client.post("/api/tokens", json={"name": "script"}, headers={"X-CSRF-Token": "forged"})
     assert wrong.status_code == 403
-    assert client.post("/api/tokens", json={"name": "script"}, headers={"X-CSRF-Token": token}).status_code == 201
+    assert (
+        client.post(
+            "/api/tokens", json={"name": "script"}, headers={"X-CSRF-Token": token}
+        ).status_code
+        == 201
+    )
 
 
-def test_login_from_another_site_is_refused(client: FlaskClient, make_user: Callable[..., User]) -> None:
+def test_login_from_another_site_is_refused(
+    client: FlaskClient, make_user: Callable[..., User]
+) -> None:
     user = make_user()
     response = client.post(
         "/api/auth/login",
@@ -104,9 +132,12 @@ def test_login_from_another_site_is_refused(client: FlaskClient, make_user: Call
 def test_bearer_tokens(client: FlaskClient, make_user: Callable[..., User]) -> None:
     user = make_user()
     csrf = login(client, user)
-    created = client.post("/api/tokens", json={"name": "OBS"}, headers={"X-CSRF-Token": csrf}).get_json()
+    created = client.post(
+        "/api/tokens", json={"name": "OBS"}, headers={"X-CSRF-Token": csrf}
+    ).get_json()
     raw = created["token"]
-    assert raw.startswith("loupe_") and created["name"] == "OBS"
+    assert raw.startswith("loupe_")
+    assert created["name"] == "OBS"
     client.post("/api/auth/logout", headers={"X-CSRF-Token": csrf})
 
     bearer = {"Authorization": f"Bearer {raw}"}
@@ -114,20 +145,25 @@ def test_bearer_tokens(client: FlaskClient, make_user: Callable[..., User]) -> N
     assert fresh.get("/api/me", headers=bearer).get_json()["email"] == user.email
     # Token requests need no CSRF token and never create a cookie session.
     write = fresh.post("/api/tokens", json={"name": "second"}, headers=bearer)
-    assert write.status_code == 201 and "Set-Cookie" not in write.headers
+    assert write.status_code == 201
+    assert "Set-Cookie" not in write.headers
     assert fresh.get("/api/me").status_code == 401
 
     assert fresh.get("/api/me", headers={"Authorization": "Bearer loupe_nope"}).status_code == 401
     assert fresh.delete(f"/api/tokens/{created['id']}", headers=bearer).status_code == 204
     assert fresh.get("/api/me", headers=bearer).status_code == 401
     listed = accounts.list_api_tokens(user)
-    assert [t.name for t in listed] == ["second", "OBS"] and listed[1].revoked_at is not None
+    assert [t.name for t in listed] == ["second", "OBS"]
+    assert listed[1].revoked_at is not None
 
 
-def test_cli_style_token_is_stored_only_as_a_hash(app: Flask, make_user: Callable[..., User]) -> None:
+def test_cli_style_token_is_stored_only_as_a_hash(
+    app: Flask, make_user: Callable[..., User]
+) -> None:
     user = make_user()
     token, raw = accounts.create_api_token(user, "cli")
-    assert raw not in token.token_hash and token.prefix == raw[:12]
+    assert raw not in token.token_hash
+    assert token.prefix == raw[:12]
     assert accounts.user_for_api_token(raw) == user
 
 
@@ -137,28 +173,50 @@ def test_login_rate_limit(tmp_path: Path) -> None:
     with app.app_context():
         client = app.test_client()
         codes = [
-            client.post("/api/auth/login", json={"email": "x@y.example", "password": "wrong password"}).status_code
+            client.post(
+                "/api/auth/login", json={"email": "x@y.example", "password": "wrong password"}
+            ).status_code
             for _ in range(4)
         ]
         assert codes == [401, 401, 401, 429]
-        assert "Too many" in client.post("/api/auth/login", json={"email": "a@b.example", "password": "p"}).get_json()["error"]
+        assert (
+            "Too many"
+            in client.post(
+                "/api/auth/login", json={"email": "a@b.example", "password": "p"}
+            ).get_json()["error"]
+        )
 
 
 def test_form_login_and_logout(client: FlaskClient, make_user: Callable[..., User]) -> None:
     user = make_user("coach")
     page = client.get("/")
-    assert page.status_code == 302 and "/login" in page.headers["Location"]
+    assert page.status_code == 302
+    assert "/login" in page.headers["Location"]
     form = client.get("/login").get_data(as_text=True)
     csrf = form.split('name="csrf_token" value="')[1].split('"')[0]
-    assert client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 403
+    assert (
+        client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 403
+    )
     bad = client.post("/login", data={"email": user.email, "password": "nope", "csrf_token": csrf})
-    assert bad.status_code == 401 and "Wrong email or password." in bad.get_data(as_text=True)
-    ok = client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": csrf, "next": "//evil.example/"})
-    assert ok.status_code == 302 and ok.headers["Location"] == "/"
+    assert bad.status_code == 401
+    assert "Wrong email or password." in bad.get_data(as_text=True)
+    ok = client.post(
+        "/login",
+        data={
+            "email": user.email,
+            "password": PASSWORD,
+            "csrf_token": csrf,
+            "next": "//evil.example/",
+        },
+    )
+    assert ok.status_code == 302
+    assert ok.headers["Location"] == "/"
     assert "My caseload" in client.get("/").get_data(as_text=True)
 
 
-def test_a_copied_cookie_dies_with_logout(client: FlaskClient, make_user: Callable[..., User]) -> None:
+def test_a_copied_cookie_dies_with_logout(
+    client: FlaskClient, make_user: Callable[..., User]
+) -> None:
     user = make_user()
     csrf = login(client, user)
     copied = client.get_cookie("loupe_session")
@@ -178,7 +236,11 @@ def test_password_change_ends_other_sessions(app: Flask, make_user: Callable[...
     csrf = form.split('name="csrf_token" value="')[1].split('"')[0]
     changed = laptop.post(
         "/account/password",
-        data={"current_password": PASSWORD, "new_password": "a brand new passphrase", "csrf_token": csrf},
+        data={
+            "current_password": PASSWORD,
+            "new_password": "a brand new passphrase",
+            "csrf_token": csrf,
+        },
     )
     assert changed.status_code == 302
     assert laptop.get("/api/me").status_code == 200

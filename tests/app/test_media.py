@@ -26,7 +26,9 @@ FILES = {
 
 
 @pytest.fixture
-def published(app: Flask, make_user: Callable[..., User], make_video: Callable[..., Video]) -> tuple[Video, User]:
+def published(
+    app: Flask, make_user: Callable[..., User], make_video: Callable[..., Video]
+) -> tuple[Video, User]:
     teacher = make_user("teacher")
     video = make_video(teacher)
     out = storage().output_dir(video.id)
@@ -60,8 +62,11 @@ def test_range_requests(app: Flask, published: tuple[Video, User]) -> None:
     assert part.headers["Content-Range"] == f"bytes 100-199/{len(full)}"
     assert part.headers["Accept-Ranges"] == "bytes"
     tail = client.get(f"/media/{video.id}/video.mp4", headers={"Range": "bytes=-10"})
-    assert tail.status_code == 206 and tail.data == full[-10:]
-    beyond = client.get(f"/media/{video.id}/video.mp4", headers={"Range": f"bytes={len(full) + 5}-"})
+    assert tail.status_code == 206
+    assert tail.data == full[-10:]
+    beyond = client.get(
+        f"/media/{video.id}/video.mp4", headers={"Range": f"bytes={len(full) + 5}-"}
+    )
     assert beyond.status_code == 416
 
 
@@ -81,7 +86,9 @@ def test_range_requests(app: Flask, published: tuple[Video, User]) -> None:
         "hls",
     ],
 )
-def test_nothing_outside_the_published_folder(app: Flask, published: tuple[Video, User], path: str) -> None:
+def test_nothing_outside_the_published_folder(
+    app: Flask, published: tuple[Video, User], path: str
+) -> None:
     video, teacher = published
     client = app.test_client()
     login(client, teacher)
@@ -90,9 +97,13 @@ def test_nothing_outside_the_published_folder(app: Flask, published: tuple[Video
     assert b"original upload" not in response.data
 
 
-def test_links_out_of_the_folder_are_not_followed(app: Flask, published: tuple[Video, User]) -> None:
+def test_links_out_of_the_folder_are_not_followed(
+    app: Flask, published: tuple[Video, User]
+) -> None:
     video, teacher = published
-    os.symlink(storage().video_dir(video.id) / "source.mp4", storage().output_dir(video.id) / "leak.mp4")
+    os.symlink(
+        storage().video_dir(video.id) / "source.mp4", storage().output_dir(video.id) / "leak.mp4"
+    )
     client = app.test_client()
     login(client, teacher)
     assert client.get(f"/media/{video.id}/leak.mp4").status_code == 404
@@ -117,10 +128,14 @@ def test_media_follows_the_share(
     assert client.get(f"/media/{video.id}/hls/master.m3u8").status_code == 404
 
 
-def test_media_with_a_bearer_token(app: Flask, published: tuple[Video, User], client: FlaskClient) -> None:
+def test_media_with_a_bearer_token(
+    app: Flask, published: tuple[Video, User], client: FlaskClient
+) -> None:
     from app.services import accounts
 
     video, teacher = published
     _, raw = accounts.create_api_token(teacher, "player")
-    response = client.get(f"/media/{video.id}/poster.jpg", headers={"Authorization": f"Bearer {raw}"})
+    response = client.get(
+        f"/media/{video.id}/poster.jpg", headers={"Authorization": f"Bearer {raw}"}
+    )
     assert response.status_code == 200

@@ -1,4 +1,4 @@
-"""The access matrix: role × relationship to the video × action, on SQLite and PostgreSQL."""
+"""The access matrix: role, relationship to the video and action, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 

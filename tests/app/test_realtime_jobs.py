@@ -91,7 +91,10 @@ def test_web_request_publishes_and_rooms_follow_the_policy(server: LiveServer) -
         refused = coach.sio.call("video.join", {"video_id": video_id}, timeout=10)
         assert refused == {"ok": False, "error": "No such video."}
 
-        share = owner.post(f"{server.url}/api/videos/{video_id}/shares", json={"email": COACH, "permission": "comment"})
+        share = owner.post(
+            f"{server.url}/api/videos/{video_id}/shares",
+            json={"email": COACH, "permission": "comment"},
+        )
         assert share.status_code == 201
         assert coach.expect("video.shared", video_id=video_id)["title"] == "Live test lesson"
         assert coach.sio.call("video.join", {"video_id": video_id}, timeout=10) == {"ok": True}
@@ -119,10 +122,20 @@ def test_connections_need_a_session_and_our_origin(server: LiveServer) -> None:
     # Long-polling, because the WebSocket client adds an Origin header of its own.
     foreign = socketio.Client(reconnection=False)
     with pytest.raises(socketio.exceptions.ConnectionError):
-        foreign.connect(server.url, headers={"Cookie": cookie, "Origin": "http://evil.example"}, transports=["polling"], wait_timeout=10)
+        foreign.connect(
+            server.url,
+            headers={"Cookie": cookie, "Origin": "http://evil.example"},
+            transports=["polling"],
+            wait_timeout=10,
+        )
 
     own = socketio.Client(reconnection=False)
-    own.connect(server.url, headers={"Cookie": cookie, "Origin": server.url}, transports=["polling"], wait_timeout=10)
+    own.connect(
+        server.url,
+        headers={"Cookie": cookie, "Origin": server.url},
+        transports=["polling"],
+        wait_timeout=10,
+    )
     assert own.connected
     own.disconnect()
 
@@ -130,7 +143,9 @@ def test_connections_need_a_session_and_our_origin(server: LiveServer) -> None:
     assert http.post(f"{server.url}/api/auth/logout").status_code == 200
     stale = socketio.Client(reconnection=False)
     with pytest.raises(socketio.exceptions.ConnectionError):
-        stale.connect(server.url, headers={"Cookie": cookie}, transports=["websocket"], wait_timeout=10)
+        stale.connect(
+            server.url, headers={"Cookie": cookie}, transports=["websocket"], wait_timeout=10
+        )
 
 
 def test_second_start_reuses_the_data(tmp_path: Path) -> None:

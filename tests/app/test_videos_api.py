@@ -43,21 +43,27 @@ def test_owner_shares_and_revokes(
     )
     assert created.status_code == 201
     share = created.get_json()
-    assert share["grantee"]["email"] == coach.email and share["permission"] == "comment"
+    assert share["grantee"]["email"] == coach.email
+    assert share["permission"] == "comment"
 
     listed = viewer.get("/api/videos").get_json()
     assert [v["title"] for v in listed] == ["Ratios, period 3"]
-    assert listed[0]["permissions"] == ["comment", "download", "view"] and not listed[0]["is_owner"]
+    assert listed[0]["permissions"] == ["comment", "download", "view"]
+    assert not listed[0]["is_owner"]
     assert viewer.get(f"/api/videos/{video.id}").status_code == 200
     assert owner.get(f"/api/videos/{video.id}/shares").get_json()[0]["id"] == share["id"]
     assert viewer.get(f"/api/videos/{video.id}/shares").status_code == 403
 
-    revoked = owner.delete(f"/api/videos/{video.id}/shares/{share['id']}", headers={"X-CSRF-Token": owner_csrf})
+    revoked = owner.delete(
+        f"/api/videos/{video.id}/shares/{share['id']}", headers={"X-CSRF-Token": owner_csrf}
+    )
     assert revoked.status_code == 204
     assert viewer.get(f"/api/videos/{video.id}").status_code == 404
     assert viewer.get("/api/videos").get_json() == []
     assert viewer.get(f"/videos/{video.id}").status_code == 404
-    again = owner.delete(f"/api/videos/{video.id}/shares/{share['id']}", headers={"X-CSRF-Token": owner_csrf})
+    again = owner.delete(
+        f"/api/videos/{video.id}/shares/{share['id']}", headers={"X-CSRF-Token": owner_csrf}
+    )
     assert again.status_code == 404
 
     assert audit_actions(video) == [
@@ -79,9 +85,18 @@ def test_resharing_changes_the_permission(
     video = make_video(teacher)
     client = app.test_client()
     csrf = login(client, teacher)
-    first = client.post(f"/api/videos/{video.id}/shares", json={"email": coach.email, "permission": "view"}, headers={"X-CSRF-Token": csrf}).get_json()
-    second = client.post(f"/api/videos/{video.id}/shares", json={"email": coach.email, "permission": "comment"}, headers={"X-CSRF-Token": csrf}).get_json()
-    assert first["id"] == second["id"] and second["permission"] == "comment"
+    first = client.post(
+        f"/api/videos/{video.id}/shares",
+        json={"email": coach.email, "permission": "view"},
+        headers={"X-CSRF-Token": csrf},
+    ).get_json()
+    second = client.post(
+        f"/api/videos/{video.id}/shares",
+        json={"email": coach.email, "permission": "comment"},
+        headers={"X-CSRF-Token": csrf},
+    ).get_json()
+    assert first["id"] == second["id"]
+    assert second["permission"] == "comment"
     assert len(client.get(f"/api/videos/{video.id}/shares").get_json()) == 1
 
 
@@ -98,26 +113,38 @@ def test_resharing_changes_the_permission(
     ],
 )
 def test_share_bad_input_names_the_field(
-    app: Flask, make_user: Callable[..., User], make_video: Callable[..., Video], body: object, field: str
+    app: Flask,
+    make_user: Callable[..., User],
+    make_video: Callable[..., Video],
+    body: object,
+    field: str,
 ) -> None:
     teacher = make_user("teacher")
     video = make_video(teacher)
     client = app.test_client()
     csrf = login(client, teacher)
-    response = client.post(f"/api/videos/{video.id}/shares", json=body, headers={"X-CSRF-Token": csrf})
+    response = client.post(
+        f"/api/videos/{video.id}/shares", json=body, headers={"X-CSRF-Token": csrf}
+    )
     assert response.status_code == 400
     assert response.get_json()["field"] == field
 
 
-def test_malformed_json_is_a_clear_400(app: Flask, make_user: Callable[..., User], make_video: Callable[..., Video]) -> None:
+def test_malformed_json_is_a_clear_400(
+    app: Flask, make_user: Callable[..., User], make_video: Callable[..., Video]
+) -> None:
     teacher = make_user("teacher")
     video = make_video(teacher)
     client = app.test_client()
     csrf = login(client, teacher)
     response = client.post(
-        f"/api/videos/{video.id}/shares", data="{oops", content_type="application/json", headers={"X-CSRF-Token": csrf}
+        f"/api/videos/{video.id}/shares",
+        data="{oops",
+        content_type="application/json",
+        headers={"X-CSRF-Token": csrf},
     )
-    assert response.status_code == 400 and response.get_json()["field"] == "body"
+    assert response.status_code == 400
+    assert response.get_json()["field"] == "body"
 
 
 def test_no_sharing_across_districts_or_with_admins(
@@ -133,10 +160,15 @@ def test_no_sharing_across_districts_or_with_admins(
     csrf = login(client, teacher)
     for grantee in (make_user("coach", org=away), make_user("admin", org=home)):
         response = client.post(
-            f"/api/videos/{video.id}/shares", json={"email": grantee.email, "permission": "view"}, headers={"X-CSRF-Token": csrf}
+            f"/api/videos/{video.id}/shares",
+            json={"email": grantee.email, "permission": "view"},
+            headers={"X-CSRF-Token": csrf},
         )
         assert response.status_code == 400
-        assert response.get_json() == {"error": "No active coach or teacher of your district has this email.", "field": "email"}
+        assert response.get_json() == {
+            "error": "No active coach or teacher of your district has this email.",
+            "field": "email",
+        }
 
 
 def test_only_the_owner_deletes_and_every_file_goes(
@@ -149,13 +181,26 @@ def test_only_the_owner_deletes_and_every_file_goes(
     (folder / "video.mp4").write_bytes(b"\0" * 100)
     owner, other = app.test_client(), app.test_client()
     owner_csrf, coach_csrf = login(owner, teacher), login(other, coach)
-    owner.post(f"/api/videos/{video.id}/shares", json={"email": coach.email, "permission": "comment"}, headers={"X-CSRF-Token": owner_csrf})
+    owner.post(
+        f"/api/videos/{video.id}/shares",
+        json={"email": coach.email, "permission": "comment"},
+        headers={"X-CSRF-Token": owner_csrf},
+    )
 
-    assert other.delete(f"/api/videos/{video.id}", headers={"X-CSRF-Token": coach_csrf}).status_code == 403
-    assert owner.delete(f"/api/videos/{video.id}", headers={"X-CSRF-Token": owner_csrf}).status_code == 204
+    assert (
+        other.delete(f"/api/videos/{video.id}", headers={"X-CSRF-Token": coach_csrf}).status_code
+        == 403
+    )
+    assert (
+        owner.delete(f"/api/videos/{video.id}", headers={"X-CSRF-Token": owner_csrf}).status_code
+        == 204
+    )
     assert not storage().video_dir(video.id).exists()
     assert owner.get(f"/api/videos/{video.id}").status_code == 404
-    assert owner.delete(f"/api/videos/{video.id}", headers={"X-CSRF-Token": owner_csrf}).status_code == 404
+    assert (
+        owner.delete(f"/api/videos/{video.id}", headers={"X-CSRF-Token": owner_csrf}).status_code
+        == 404
+    )
     assert "video.deleted" in audit_actions(video)
 
 
@@ -175,11 +220,15 @@ def test_unknown_ids_and_routes(client: FlaskClient, make_user: Callable[..., Us
     csrf = login(client, make_user())
     assert client.get("/api/videos/999999").status_code == 404
     assert client.delete("/api/videos/999999", headers={"X-CSRF-Token": csrf}).status_code == 404
-    assert client.delete("/api/videos/1/shares/999", headers={"X-CSRF-Token": csrf}).status_code == 404
+    assert (
+        client.delete("/api/videos/1/shares/999", headers={"X-CSRF-Token": csrf}).status_code == 404
+    )
     missing = client.get("/api/nothing-here")
-    assert missing.status_code == 404 and "error" in missing.get_json()
+    assert missing.status_code == 404
+    assert "error" in missing.get_json()
     wrong_method = client.put("/api/videos", headers={"X-CSRF-Token": csrf})
-    assert wrong_method.status_code == 405 and "error" in wrong_method.get_json()
+    assert wrong_method.status_code == 405
+    assert "error" in wrong_method.get_json()
 
 
 def test_openapi_documents_every_json_endpoint(client: FlaskClient) -> None:
