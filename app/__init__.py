@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import Config
 
@@ -66,6 +67,9 @@ def create_app(config: Config | None = None) -> Flask:
     handlers.register()
     init_celery(app)
     app.extensions["loupe.storage"] = LocalStorage(app.config["MEDIA_DIR"])
+    if hops := app.config["PROXY_HOPS"]:
+        # Client addresses (audit, login rate limit) and scheme come from the trusted proxies.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     init_security(app)
     init_errors(app)

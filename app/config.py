@@ -67,6 +67,8 @@ class Config:
         # filesystem transport), so a Celery worker still reaches browsers.
         self.EVENTS_DIR = self.DATA_DIR / "events"
         self.PUBLIC_URL: str | None = env.get("LOUPE_PUBLIC_URL") or None
+        # How many proxies in front of Loupe set X-Forwarded-*; 0 trusts none of those headers.
+        self.PROXY_HOPS = _int(env, "LOUPE_PROXY_HOPS", 0)
 
         idle = _int(env, "LOUPE_SESSION_IDLE_MINUTES", 120)
         self.PERMANENT_SESSION_LIFETIME = timedelta(minutes=idle)
