@@ -15,11 +15,15 @@ from tests.conftest import login
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 bodies = json_values | st.dictionaries(
-    st.sampled_from(["email", "password", "permission", "name", "title", "extra"]), json_values, max_size=4
+    st.sampled_from(["email", "password", "permission", "name", "title", "extra"]),
+    json_values,
+    max_size=4,
 )
 ids = st.one_of(st.integers(min_value=-5, max_value=10**12), st.text(max_size=12))
 
@@ -47,7 +51,9 @@ def test_no_body_id_or_header_makes_a_500(
         use_raw=st.booleans(),
         auth=st.sampled_from(["csrf", "none", "bearer-garbage"]),
     )
-    def check(op: tuple[str, str], body: Any, path_ids: list[Any], raw: bytes, use_raw: bool, auth: str) -> None:
+    def check(
+        op: tuple[str, str], body: Any, path_ids: list[Any], raw: bytes, use_raw: bool, auth: str
+    ) -> None:
         path, method = op
         values = iter(path_ids)
         url = re.sub(r"\{[^}]+\}", lambda _: str(next(values)), path)
@@ -57,7 +63,9 @@ def test_no_body_id_or_header_makes_a_500(
         if path == "/api/auth/logout":
             return  # would end the session the other examples use
         if use_raw:
-            response = client.open(url, method=method, data=raw, content_type="application/json", headers=headers)
+            response = client.open(
+                url, method=method, data=raw, content_type="application/json", headers=headers
+            )
         else:
             response = client.open(url, method=method, json=body, headers=headers)
         assert response.status_code < 500, (method, url, body, response.get_data(as_text=True))

@@ -26,11 +26,18 @@ def sign_in(page: Page, server: LiveServer, email: str) -> None:
 def arrange(server: LiveServer) -> dict[str, int]:
     with server.app().app_context():
         ana, ben = accounts.find_user_by_email(ANA), accounts.find_user_by_email(BEN)
-        assert ana is not None and ben is not None
+        assert ana is not None
+        assert ben is not None
         ids = {
-            "shared": videos.create_video(ana, title="Fractions on a number line", subject="Math", grade="4").id,
-            "private": videos.create_video(ana, title="Morning meeting", subject="SEL", grade="4").id,
-            "ben": videos.create_video(ben, title="Photosynthesis lab", subject="Science", grade="5").id,
+            "shared": videos.create_video(
+                ana, title="Fractions on a number line", subject="Math", grade="4"
+            ).id,
+            "private": videos.create_video(
+                ana, title="Morning meeting", subject="SEL", grade="4"
+            ).id,
+            "ben": videos.create_video(
+                ben, title="Photosynthesis lab", subject="Science", grade="5"
+            ).id,
         }
         videos.share_video(ana, ids["shared"], MAYA, "comment")
         return ids
@@ -57,7 +64,8 @@ def test_teacher_and_coach_see_the_right_lessons(browser: Browser, live_server: 
 
     # The coach cannot open the unshared lesson, even by typing its address.
     response = coach_page.goto(f"{live_server.url}/videos/{ids['private']}")
-    assert response is not None and response.status == 404
+    assert response is not None
+    assert response.status == 404
 
     # The teacher shares the second lesson through the dialog; the coach sees it on reload.
     page.locator(f'[data-share-video="{ids["private"]}"]').click()
@@ -71,16 +79,21 @@ def test_teacher_and_coach_see_the_right_lessons(browser: Browser, live_server: 
 
     dialog.get_by_label("Email of a coach or teacher").fill("nobody@elsewhere.example")
     dialog.get_by_role("button", name="Share", exact=True).click()
-    expect(dialog.get_by_role("alert")).to_have_text("No active coach or teacher of your district has this email.")
+    expect(dialog.get_by_role("alert")).to_have_text(
+        "No active coach or teacher of your district has this email."
+    )
 
     coach_page.goto(f"{live_server.url}/")
-    expect(coach_page.locator(".video-card h3")).to_have_text(["Morning meeting", "Fractions on a number line"])
+    expect(coach_page.locator(".video-card h3")).to_have_text(
+        ["Morning meeting", "Fractions on a number line"]
+    )
 
     # Revoking in the dialog removes the coach's access at once.
     dialog.get_by_role("button", name="Revoke access for Maya Chen").click()
     expect(dialog.locator(".share-list li")).to_have_count(0)
     response = coach_page.goto(f"{live_server.url}/videos/{ids['private']}")
-    assert response is not None and response.status == 404
+    assert response is not None
+    assert response.status == 404
 
     teacher.close()
     coach.close()
