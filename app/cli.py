@@ -154,22 +154,48 @@ def tokens_create(email: str, name: str) -> None:
 @click.option(
     "--concurrency", type=int, default=None, help="Jobs at once (LOUPE_WORKER_CONCURRENCY)."
 )
+@click.option("--beat/--no-beat", default=False, help="Also run the periodic jobs (one per site).")
 @click.option("--loglevel", default="INFO", show_default=True)
-def worker(concurrency: int | None, loglevel: str) -> None:
+def worker(concurrency: int | None, beat: bool, loglevel: str) -> None:
     """Run a Celery worker for background jobs."""
+    from app.jobs import DEFAULT_QUEUE
+    from app.jobs.media import MEDIA_QUEUE
     from app.jobs.worker import celery, flask_app
 
     n = concurrency or flask_app.config["WORKER_CONCURRENCY"]
-    celery.worker_main(
-        [
-            "worker",
-            f"--loglevel={loglevel}",
-            f"--concurrency={n}",
-            "--hostname=loupe@%h",
-            "--without-gossip",
-            "--without-mingle",
-        ]
-    )
+    argv = [
+        "worker",
+        f"--loglevel={loglevel}",
+        f"--concurrency={n}",
+        f"--queues={DEFAULT_QUEUE},{MEDIA_QUEUE}",
+        "--hostname=loupe@%h",
+        "--without-gossip",
+        "--without-mingle",
+    ]
+    if beat:
+        argv.append("--beat")
+    celery.worker_main(argv)
+
+
+@main.group()
+def media() -> None:
+    """Manage lesson videos' media."""
+
+
+@media.command("reprocess")
+@click.argument("video_id", type=int)
+def media_reprocess(video_id: int) -> None:
+    """Run the media pipeline again on a video's original upload."""
+    from app.extensions import db as database
+    from app.models import Video
+    from app.services import processing
+
+    with _context():
+        video = database.session.get(Video, video_id)
+        if video is None:
+            raise click.ClickException(f"No video {video_id}.")
+        processing.reprocess(video, actor=None)
+    click.echo(f"Video {video_id} queued for processing.")
 
 
 @main.command()
@@ -192,7 +218,9 @@ def serve(host: str, port: int, with_demo: bool, with_worker: bool) -> None:
     children: list[subprocess.Popen[bytes]] = []
     if with_worker:
         children.append(
-            subprocess.Popen([sys.executable, "-m", "app.cli", "worker", "--loglevel=WARNING"])
+            subprocess.Popen(
+                [sys.executable, "-m", "app.cli", "worker", "--beat", "--loglevel=WARNING"]
+            )
         )
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host  # noqa: S104
     click.echo("")

@@ -90,6 +90,17 @@ class Config:
         self.ARGON2_MEMORY_KIB = _int(env, "LOUPE_ARGON2_MEMORY_KIB", 64 * 1024)
 
         self.WORKER_CONCURRENCY = _int(env, "LOUPE_WORKER_CONCURRENCY", 1)
+        # Cores transcoding may use in all: each job gets budget // concurrency ffmpeg threads
+        # (at least one), and workers run niced so the web stays responsive.
+        self.CORE_BUDGET = _int(env, "LOUPE_CORE_BUDGET", os.cpu_count() or 2)
+        self.MEDIA_LADDER = tuple(
+            int(h) for h in env.get("LOUPE_MEDIA_LADDER", "1080,720,360").split(",") if h.strip()
+        )
+        # A processing job that has not reported for this long is presumed dead and run again.
+        self.STALLED_JOB_SECONDS = _int(env, "LOUPE_STALLED_JOB_SECONDS", 300)
+        # The demo district gets generated lesson videos unless this is 0 (tests bring their own).
+        self.DEMO_LESSONS = env.get("LOUPE_DEMO_LESSONS", "1") != "0"
+        self.SWEEP_INTERVAL_SECONDS = _int(env, "LOUPE_SWEEP_INTERVAL_SECONDS", 60)
         self.MAX_CONTENT_LENGTH = 1024 * 1024  # JSON and forms; uploads stream through tus
         self.JSON_SORT_KEYS = False
 

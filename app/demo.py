@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Organization, Role, User
-from app.services import accounts
+from app.services import accounts, videos
 
 DEMO_SLUG = "riverbend-demo"
 DEMO_PASSWORD = "loupe-demo"  # noqa: S105  (printed for people trying Loupe; demo data only)
@@ -30,6 +31,37 @@ PEOPLE = (
     DemoPerson("ben.carter@riverbend.example", "Ben Carter", Role.TEACHER, 0),
     DemoPerson("priya.nair@riverbend.example", "Priya Nair", Role.TEACHER, 1),
     DemoPerson("sam.wilson@riverbend.example", "Sam Wilson", Role.TEACHER, 1),
+)
+# (owner, title, subject, grade, shared with, permission, seconds)
+LESSONS = (
+    (
+        "ana.lopez@riverbend.example",
+        "Fractions on a number line",
+        "Math",
+        "4",
+        "maya.chen@riverbend.example",
+        "comment",
+        75,
+    ),
+    ("ana.lopez@riverbend.example", "Morning meeting", "SEL", "4", None, None, 40),
+    (
+        "ben.carter@riverbend.example",
+        "Photosynthesis lab",
+        "Science",
+        "5",
+        "maya.chen@riverbend.example",
+        "view",
+        60,
+    ),
+    (
+        "priya.nair@riverbend.example",
+        "Persuasive writing workshop",
+        "ELA",
+        "7",
+        "david.okafor@riverbend.example",
+        "comment",
+        60,
+    ),
 )
 CASELOADS = {
     "maya.chen@riverbend.example": ("ana.lopez@riverbend.example", "ben.carter@riverbend.example"),
@@ -71,7 +103,21 @@ def seed_demo() -> bool:
     for coach, teachers in CASELOADS.items():
         for teacher in teachers:
             accounts.assign_coach(None, users[coach], users[teacher])
+    if current_app.config["DEMO_LESSONS"]:
+        _seed_lessons(users)
     return True
+
+
+def _seed_lessons(users: dict[str, User]) -> None:
+    # The rows exist at once; a job makes each clip with ffmpeg and sends it through the
+    # media pipeline, so the server starts immediately and lessons turn ready live.
+    from app.jobs.demo import make_lesson
+
+    for owner, title, subject, grade, coach, permission, seconds in LESSONS:
+        video = videos.create_video(users[owner], title=title, subject=subject, grade=grade)
+        if coach:
+            videos.share_video(users[owner], video.id, coach, permission)
+        make_lesson.delay(video.id, seconds)
 
 
 def demo_logins() -> list[tuple[str, str, str]]:

@@ -24,6 +24,14 @@ class VideoStorage(Protocol):
         """Return a published file of the video, or None if absent or outside its folder."""
         ...
 
+    def source_path(self, video_id: int) -> Path | None:
+        """Return the uploaded original of the video, if it is there."""
+        ...
+
+    def store_source(self, video_id: int, file: Path, suffix: str = "") -> Path:
+        """Move an uploaded original into the video's folder and return its new path."""
+        ...
+
     def delete_video(self, video_id: int) -> None:
         """Remove every file of the video."""
         ...
@@ -52,6 +60,20 @@ class LocalStorage:
         if not candidate.is_relative_to(base) or not candidate.is_file():
             return None
         return candidate
+
+    def source_path(self, video_id: int) -> Path | None:
+        matches = sorted(self.video_dir(video_id).glob("source*"))
+        return matches[0] if matches else None
+
+    def store_source(self, video_id: int, file: Path, suffix: str = "") -> Path:
+        # The name is ours, never the uploader's: only a short alphanumeric extension survives.
+        clean = suffix.lower().lstrip(".")
+        clean = clean if clean.isalnum() and clean.isascii() and len(clean) <= 5 else "bin"
+        folder = self.video_dir(video_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"source.{clean}"
+        shutil.move(file, target)
+        return target
 
     def delete_video(self, video_id: int) -> None:
         shutil.rmtree(self.video_dir(video_id), ignore_errors=True)

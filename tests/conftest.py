@@ -225,6 +225,7 @@ def start_server(
     port = free_port()
     env = instance_env(data_dir, **extra)
     env["LOUPE_LOGIN_RATE_LIMIT"] = "1000 per minute"
+    env.setdefault("LOUPE_DEMO_LESSONS", "0")
     log = data_dir / "serve.log"
     data_dir.mkdir(parents=True, exist_ok=True)
     args = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]

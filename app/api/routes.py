@@ -33,7 +33,7 @@ from app.security import (
     login_rate_limit,
     start_session,
 )
-from app.services import accounts, videos
+from app.services import accounts, processing, videos
 from app.services.errors import Forbidden
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -112,6 +112,21 @@ def get_video(video_id: int) -> Json:
 def delete_video(video_id: int) -> Json:
     videos.delete_video(_user(), video_id)
     return "", 204
+
+
+@operation(
+    bp,
+    "/videos/<int:video_id>/process",
+    "POST",
+    summary="Process the original upload again (owner only; the retry of a failed video)",
+    response=VideoOut,
+    status=202,
+    responses={409: "Already processing, or the original upload is gone"},
+)
+def reprocess_video(video_id: int) -> Json:
+    user = _user()
+    video = processing.request_processing(user, video_id)
+    return jsonify(VideoOut.of(video, user).model_dump(mode="json")), 202
 
 
 @operation(

@@ -62,6 +62,13 @@ class MediaOut(BaseModel):
     poster: str
 
 
+class ProgressOut(BaseModel):
+    stage: str
+    percent: float
+    eta_s: float | None = None
+    playable: bool = False
+
+
 class VideoOut(BaseModel):
     id: int
     title: str
@@ -77,12 +84,22 @@ class VideoOut(BaseModel):
     permissions: list[str] = Field(
         description="What the caller may do: view, download, comment, edit, share, delete"
     )
-    media: MediaOut | None = None
+    media: MediaOut | None = Field(None, description="Set once the lesson can be played")
+    progress: ProgressOut | None = Field(None, description="Set while the lesson is processed")
 
     @classmethod
     def of(cls, video: Video, viewer: User) -> VideoOut:
         media = None
-        if video.status == VideoStatus.READY:
+        playable = bool(video.processing.get("playable"))
+        progress = None
+        if video.status == VideoStatus.PROCESSING:
+            progress = ProgressOut(
+                stage=str(video.processing.get("stage", "queued")),
+                percent=float(video.processing.get("percent", 0.0)),
+                eta_s=video.processing.get("eta_s"),
+                playable=playable,
+            )
+        if video.status == VideoStatus.READY or playable:
             base = f"/media/{video.id}/"
             media = MediaOut(
                 hls=base + "hls/master.m3u8", mp4=base + "video.mp4", poster=base + "poster.jpg"
@@ -101,6 +118,7 @@ class VideoOut(BaseModel):
             is_owner=video.owner_id == viewer.id,
             permissions=sorted(a.value for a in policy.video_actions(viewer, video)),
             media=media,
+            progress=progress,
         )
 
 

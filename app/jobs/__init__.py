@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from celery import Task
+from celery.signals import worker_process_init
 from flask import Flask
 
 from app.extensions import celery
@@ -52,6 +54,19 @@ def init_celery(app: Flask) -> None:
         worker_concurrency=app.config["WORKER_CONCURRENCY"],
         timezone="UTC",
         enable_utc=True,
+        beat_schedule={
+            "sweep-stalled-processing": {
+                "task": "loupe.media.sweep",
+                "schedule": float(app.config["SWEEP_INTERVAL_SECONDS"]),
+            },
+        },
+        beat_schedule_filename=str(app.config["DATA_DIR"] / "celerybeat-schedule"),
     )
     app.extensions["celery"] = celery
-    from app.jobs import system  # noqa: F401  (registers the tasks)
+    from app.jobs import demo, media, system  # noqa: F401  (registers the tasks)
+
+
+@worker_process_init.connect
+def _lower_priority(**_: Any) -> None:
+    # Transcoding (ffmpeg inherits this) yields the CPU to web requests on the same machine.
+    os.nice(10)

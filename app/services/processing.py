@@ -1,0 +1,212 @@
+"""A video's way through the media pipeline: queue, claim, heartbeat, finish, fail, retry.
+
+Jobs are idempotent and claimed with a heartbeat lease: a worker that dies mid-transcode
+stops beating, and the sweeper queues the video again, so nothing stays stuck whatever the
+broker does with unacknowledged messages.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import User, Video, VideoStatus
+from app.models.base import utcnow
+from app.policy import VideoAction
+from app.realtime import publish, user_room, video_room
+from app.services import audit, videos
+from app.services.errors import Conflict
+from app.storage import storage
+
+
+def _announce_status(video: Video) -> None:
+    data = {
+        "video_id": video.id,
+        "status": video.status.value,
+        "failure_reason": video.failure_reason,
+        "duration_s": video.duration_s,
+    }
+    publish("video.status", data, room=user_room(video.owner_id))
+    publish("video.status", data, room=video_room(video.id))
+
+
+def enqueue(video_id: int, *, force: bool = False) -> None:
+    """Queue the processing job of a video (after the caller committed)."""
+    from app.jobs.media import process_video
+
+    process_video.delay(video_id, force)
+
+
+def ingest(
+    owner: User,
+    source: Path,
+    *,
+    title: str,
+    original_name: str = "",
+    subject: str | None = None,
+    grade: str | None = None,
+    recorded_at: date | None = None,
+) -> Video:
+    """Create a video from an uploaded file, keep the file and queue its processing."""
+    video = videos.create_video(
+        owner, title=title, subject=subject, grade=grade, recorded_at=recorded_at
+    )
+    storage().store_source(video.id, source, Path(original_name).suffix)
+    enqueue(video.id)
+    return video
+
+
+def _heartbeat_is_fresh(video: Video) -> bool:
+    beat = video.processing.get("heartbeat_at")
+    if not isinstance(beat, (int, float)):
+        return False
+    stall = float(current_app.config["STALLED_JOB_SECONDS"])
+    return utcnow().timestamp() - beat < stall
+
+
+def claim(video_id: int, job_id: str, *, force: bool = False) -> Video | None:
+    """Take the video for this job; None when there is nothing to do or another job has it."""
+    video = db.session.get(Video, video_id, with_for_update=True)
+    if video is None:
+        return None
+    if video.status == VideoStatus.READY and not force:
+        db.session.rollback()
+        return None  # a redelivered job after success: the outputs are there already
+    running = video.processing.get("job_id")
+    if video.status == VideoStatus.PROCESSING and running != job_id and _heartbeat_is_fresh(video):
+        db.session.rollback()
+        return None  # another worker is on it and alive
+    video.status = VideoStatus.PROCESSING
+    video.failure_reason = None
+    video.processing = {
+        "job_id": job_id,
+        "heartbeat_at": utcnow().timestamp(),
+        "stage": "queued",
+        "percent": 0.0,
+        "playable": False,
+        "attempt": int(video.processing.get("attempt", 0)) + 1,
+    }
+    db.session.commit()
+    _announce_status(video)
+    return video
+
+
+def heartbeat(video_id: int, job_id: str, progress: dict[str, Any]) -> bool:
+    """Record progress; answer False when the job should stop (video deleted or re-claimed)."""
+    video = db.session.get(Video, video_id)
+    if video is None or video.processing.get("job_id") != job_id:
+        db.session.rollback()
+        return False
+    first_playable = progress.get("playable") and not video.processing.get("playable")
+    video.processing = {**video.processing, **progress, "heartbeat_at": utcnow().timestamp()}
+    db.session.commit()
+    event = {"video_id": video_id, **progress}
+    publish("video.progress", event, room=user_room(video.owner_id))
+    publish("video.progress", event, room=video_room(video_id))
+    if first_playable:
+        publish("video.playable", {"video_id": video_id}, room=video_room(video_id))
+    return True
+
+
+def finish(video_id: int, job_id: str, manifest: dict[str, Any]) -> Video | None:
+    """Mark the video ready with what the pipeline produced."""
+    video = db.session.get(Video, video_id)
+    if video is None or video.processing.get("job_id") != job_id:
+        db.session.rollback()
+        return None
+    video.status = VideoStatus.READY
+    video.duration_s = manifest.get("duration_s")
+    video.processing = {
+        "job_id": job_id,
+        "heartbeat_at": utcnow().timestamp(),
+        "stage": "done",
+        "percent": 100.0,
+        "playable": True,
+        "attempt": video.processing.get("attempt", 1),
+        "manifest": {
+            "pipeline_version": manifest.get("pipeline_version"),
+            "renditions": manifest.get("renditions"),
+            "timings": manifest.get("timings"),
+        },
+    }
+    audit.record(
+        "video.processed",
+        actor=None,
+        object_type="video",
+        object_id=video.id,
+        organization_id=video.organization_id,
+    )
+    db.session.commit()
+    _announce_status(video)
+    return video
+
+
+def fail(video_id: int, job_id: str, reason: str) -> Video | None:
+    """Mark the video failed with a reason its owner can read."""
+    video = db.session.get(Video, video_id)
+    if video is None or video.processing.get("job_id") != job_id:
+        db.session.rollback()
+        return None
+    video.status = VideoStatus.FAILED
+    video.failure_reason = reason
+    video.processing = {**video.processing, "stage": "failed", "heartbeat_at": None}
+    audit.record(
+        "video.processing_failed",
+        actor=None,
+        object_type="video",
+        object_id=video.id,
+        organization_id=video.organization_id,
+        reason=reason,
+    )
+    db.session.commit()
+    _announce_status(video)
+    return video
+
+
+def request_processing(user: User, video_id: int) -> Video:
+    """Run the pipeline again for the owner (the retry button on a failed video)."""
+    return reprocess(videos.get_video(user, video_id, VideoAction.EDIT), actor=user)
+
+
+def reprocess(video: Video, *, actor: User | None) -> Video:
+    """Queue a video's processing again from its original upload."""
+    if video.status == VideoStatus.PROCESSING and _heartbeat_is_fresh(video):
+        raise Conflict("This lesson is being processed right now.")
+    if storage().source_path(video.id) is None:
+        raise Conflict("The original upload of this lesson is gone; upload it again.")
+    video.status = VideoStatus.UPLOADED
+    video.failure_reason = None
+    video.processing = {"attempt": video.processing.get("attempt", 0)}
+    audit.record(
+        "video.reprocess_requested",
+        actor=actor,
+        object_type="video",
+        object_id=video.id,
+        organization_id=video.organization_id,
+    )
+    db.session.commit()
+    _announce_status(video)
+    enqueue(video.id, force=True)
+    return video
+
+
+def stalled_video_ids() -> list[int]:
+    """Return videos whose job died (processing without a heartbeat) or was never queued."""
+    stall = current_app.config["STALLED_JOB_SECONDS"]
+    cutoff = utcnow() - timedelta(seconds=stall)
+    candidates = db.session.scalars(
+        select(Video).where(
+            Video.status.in_([VideoStatus.PROCESSING, VideoStatus.UPLOADED]),
+            Video.updated_at < cutoff,
+        )
+    )
+    return [
+        v.id
+        for v in candidates
+        if not _heartbeat_is_fresh(v) and storage().source_path(v.id) is not None
+    ]

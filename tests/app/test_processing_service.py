@@ -1,0 +1,135 @@
+"""The processing state machine: claim with a lease, heartbeat, finish, fail, retry, sweep."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from app.extensions import db
+from app.models import User, Video, VideoStatus
+from app.models.base import utcnow
+from app.services import processing, videos
+from app.services.errors import Conflict, Forbidden
+from app.storage import storage
+from tests.conftest import login
+
+
+@pytest.fixture
+def uploaded(
+    app: Flask, make_user: Callable[..., User], make_video: Callable[..., Video], tmp_path: Path
+) -> Video:
+    video = make_video(make_user("teacher"))
+    source = tmp_path / "upload.mov"
+    source.write_bytes(b"not decoded here")
+    storage().store_source(video.id, source, ".mov")
+    return video
+
+
+def test_claim_heartbeat_finish(uploaded: Video) -> None:
+    assert processing.claim(uploaded.id, "job-1") is not None
+    assert uploaded.status == VideoStatus.PROCESSING
+    # A second delivery while the first job is alive leaves it alone.
+    assert processing.claim(uploaded.id, "job-2") is None
+    assert processing.heartbeat(
+        uploaded.id, "job-1", {"stage": "encode", "percent": 40.0, "playable": True}
+    )
+    assert uploaded.processing["percent"] == 40.0
+    assert not processing.heartbeat(uploaded.id, "job-2", {"stage": "encode", "percent": 1.0})
+    done = processing.finish(
+        uploaded.id, "job-1", {"duration_s": 12.5, "renditions": [], "pipeline_version": "t"}
+    )
+    assert done is not None
+    assert done.status == VideoStatus.READY
+    assert done.duration_s == 12.5
+    # A redelivered job after success does nothing...
+    assert processing.claim(uploaded.id, "job-3") is None
+    # ...unless processing is asked for again.
+    assert processing.claim(uploaded.id, "job-4", force=True) is not None
+
+
+def test_a_dead_job_is_taken_over(uploaded: Video, app: Flask) -> None:
+    processing.claim(uploaded.id, "job-1")
+    uploaded.processing = {**uploaded.processing, "heartbeat_at": utcnow().timestamp() - 3600}
+    db.session.commit()
+    assert processing.claim(uploaded.id, "job-2") is not None
+    assert uploaded.processing["job_id"] == "job-2"
+    assert uploaded.processing["attempt"] == 2
+
+
+def test_the_sweeper_finds_dead_and_lost_jobs(
+    uploaded: Video, app: Flask, make_video: Callable[..., Video]
+) -> None:
+    app.config["STALLED_JOB_SECONDS"] = 0
+    never_uploaded = make_video(uploaded.owner)
+    processing.claim(uploaded.id, "job-1")
+    uploaded.processing = {**uploaded.processing, "heartbeat_at": utcnow().timestamp() - 10}
+    db.session.commit()
+    assert processing.stalled_video_ids() == [uploaded.id]  # no source: nothing to run again
+    app.config["STALLED_JOB_SECONDS"] = 300
+    assert processing.stalled_video_ids() == []
+    assert never_uploaded.id not in processing.stalled_video_ids()
+
+
+def test_heartbeat_stops_a_job_whose_video_was_deleted(uploaded: Video) -> None:
+    processing.claim(uploaded.id, "job-1")
+    videos.delete_video(uploaded.owner, uploaded.id)
+    assert not processing.heartbeat(uploaded.id, "job-1", {"stage": "encode", "percent": 50.0})
+    assert processing.finish(uploaded.id, "job-1", {"duration_s": 1.0}) is None
+
+
+def test_failure_keeps_the_reason_and_the_owner_can_retry(
+    uploaded: Video, make_user: Callable[..., User]
+) -> None:
+    processing.claim(uploaded.id, "job-1")
+    processing.fail(uploaded.id, "job-1", "This file is not a video we can read.")
+    assert uploaded.status == VideoStatus.FAILED
+    assert uploaded.failure_reason == "This file is not a video we can read."
+
+    coach = make_user("coach")
+    videos.share_video(uploaded.owner, uploaded.id, coach.email, "comment")
+    with pytest.raises(Forbidden):
+        processing.request_processing(coach, uploaded.id)
+
+    again = processing.request_processing(uploaded.owner, uploaded.id)
+    assert again.status == VideoStatus.UPLOADED
+    assert again.failure_reason is None
+
+
+def test_retry_refused_while_processing_or_without_the_upload(
+    uploaded: Video, make_video: Callable[..., Video]
+) -> None:
+    processing.claim(uploaded.id, "job-1")
+    with pytest.raises(Conflict):
+        processing.request_processing(uploaded.owner, uploaded.id)
+    bare = make_video(uploaded.owner)
+    with pytest.raises(Conflict):
+        processing.request_processing(uploaded.owner, bare.id)
+
+
+def test_retry_through_the_api(app: Flask, uploaded: Video) -> None:
+    processing.claim(uploaded.id, "job-1")
+    processing.fail(uploaded.id, "job-1", "This file has no video.")
+    client = app.test_client()
+    csrf = login(client, uploaded.owner)
+    listed = client.get(f"/api/videos/{uploaded.id}").get_json()
+    assert listed["status"] == "failed"
+    assert listed["failure_reason"] == "This file has no video."
+    answer = client.post(f"/api/videos/{uploaded.id}/process", headers={"X-CSRF-Token": csrf})
+    assert answer.status_code == 202
+    assert answer.get_json()["status"] == "uploaded"
+    busy = client.post(f"/api/videos/{uploaded.id}/process", headers={"X-CSRF-Token": csrf})
+    assert busy.status_code == 202  # queued again; not processing yet, so allowed
+
+
+def test_stored_source_names_never_come_from_the_uploader(
+    app: Flask, uploaded: Video, tmp_path: Path
+) -> None:
+    for hostile in ("../../x", ".mp4\x00.sh", ".ünï", "." + "a" * 40, ""):
+        f = tmp_path / "f"
+        f.write_bytes(b"x")
+        path = storage().store_source(uploaded.id, f, hostile)
+        assert path.parent == storage().video_dir(uploaded.id)
+        assert path.name in {"source.bin", "source.mov"}
