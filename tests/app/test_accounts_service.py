@@ -1,0 +1,155 @@
+"""District administration: people, roles, invitations and caseloads stay in the district."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+
+from app.extensions import db
+from app.models import Invitation, Organization, Role, User
+from app.models.audit import AuditChangeError, AuditEvent
+from app.models.base import utcnow
+from app.services import accounts
+from app.services.errors import Conflict, Forbidden, Invalid, NotFound
+
+
+def test_only_admins_of_the_district_add_people(
+    app: Flask, district: Callable[..., Organization], make_user: Callable[..., User]
+) -> None:
+    home, away = district("home"), district("away")
+    admin, coach = make_user("admin", org=home), make_user("coach", org=home)
+    made = accounts.create_user(
+        actor=admin,
+        organization=home,
+        email="New@Home.example",
+        role="teacher",
+        password="long enough pw",
+    )
+    assert made.email == "new@home.example"
+    with pytest.raises(Forbidden):
+        accounts.create_user(
+            actor=coach,
+            organization=home,
+            email="x@home.example",
+            role="teacher",
+            password="long enough pw",
+        )
+    with pytest.raises(Forbidden):
+        accounts.create_user(
+            actor=admin,
+            organization=away,
+            email="y@away.example",
+            role="teacher",
+            password="long enough pw",
+        )
+    with pytest.raises(Conflict):
+        accounts.create_user(
+            actor=admin,
+            organization=home,
+            email="new@home.example",
+            role="coach",
+            password="long enough pw",
+        )
+    with pytest.raises(Invalid) as short:
+        accounts.create_user(
+            actor=admin, organization=home, email="z@home.example", role="coach", password="short"
+        )
+    assert short.value.field == "password"
+    with pytest.raises(Invalid) as role:
+        accounts.create_user(
+            actor=admin,
+            organization=home,
+            email="z@home.example",
+            role="principal",
+            password="long enough pw",
+        )
+    assert role.value.field == "role"
+
+
+def test_admins_manage_only_their_district(
+    app: Flask, district: Callable[..., Organization], make_user: Callable[..., User]
+) -> None:
+    home, away = district("home"), district("away")
+    admin = make_user("admin", org=home)
+    foreign = make_user("teacher", org=away)
+    with pytest.raises(NotFound):
+        accounts.set_active(admin, foreign.id, False)
+    with pytest.raises(NotFound):
+        accounts.set_role(admin, foreign.id, "coach")
+    with pytest.raises(Invalid):
+        accounts.set_active(admin, admin.id, False)
+    with pytest.raises(Invalid):
+        accounts.set_role(admin, admin.id, "teacher")
+    teacher = make_user("teacher", org=home)
+    assert accounts.set_role(admin, teacher.id, "coach").role == Role.COACH
+    assert [u.organization_id for u in accounts.district_users(admin)] == [home.id] * 2
+
+
+def test_caseloads(
+    app: Flask, district: Callable[..., Organization], make_user: Callable[..., User]
+) -> None:
+    home, away = district("home"), district("away")
+    admin, coach, teacher = (
+        make_user("admin", org=home),
+        make_user("coach", org=home),
+        make_user("teacher", org=home),
+    )
+    first = accounts.assign_coach(admin, coach, teacher)
+    assert accounts.assign_coach(admin, coach, teacher).id == first.id  # idempotent
+    assert accounts.caseload(coach) == [teacher]
+    assert accounts.coaches_of(teacher) == [coach]
+    with pytest.raises(Invalid):
+        accounts.assign_coach(admin, teacher, coach)
+    with pytest.raises(Invalid):
+        accounts.assign_coach(admin, coach, make_user("teacher", org=away))
+    with pytest.raises(Forbidden):
+        accounts.assign_coach(make_user("admin", org=away), coach, teacher)
+    with pytest.raises(NotFound):
+        accounts.unassign_coach(make_user("admin", org=away), first.id)
+    accounts.unassign_coach(admin, first.id)
+    assert accounts.caseload(coach) == []
+
+
+def test_invitations(app: Flask, make_user: Callable[..., User]) -> None:
+    admin = make_user("admin")
+    invitation, code = accounts.invite(admin, "Coach.New@School.example", "coach")
+    assert accounts.open_invitation(code).id == invitation.id
+    assert code not in invitation.token_hash
+    user = accounts.accept_invitation(code, "Casey New", "a long enough password")
+    assert (user.email, user.role, user.organization_id) == (
+        "coach.new@school.example",
+        Role.COACH,
+        admin.organization_id,
+    )
+    with pytest.raises(NotFound):
+        accounts.accept_invitation(code, "Again", "a long enough password")
+
+    late, late_code = accounts.invite(admin, "late@school.example", "teacher")
+    late.expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    with pytest.raises(NotFound):
+        accounts.open_invitation(late_code)
+    withdrawn, withdrawn_code = accounts.invite(admin, "gone@school.example", "teacher")
+    accounts.revoke_invitation(admin, withdrawn.id)
+    with pytest.raises(NotFound):
+        accounts.open_invitation(withdrawn_code)
+    assert accounts.pending_invitations(admin) == []
+    with pytest.raises(Forbidden):
+        accounts.invite(make_user("coach"), "x@school.example", "teacher")
+    assert db.session.query(Invitation).count() == 3
+
+
+def test_the_audit_trail_cannot_be_rewritten(app: Flask, make_user: Callable[..., User]) -> None:
+    make_user()
+    event = db.session.query(AuditEvent).first()
+    assert event is not None
+    event.action = "something.else"
+    with pytest.raises(AuditChangeError):
+        db.session.commit()
+    db.session.rollback()
+    db.session.delete(event)
+    with pytest.raises(AuditChangeError):
+        db.session.commit()
