@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery import Celery
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -21,7 +20,6 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 socketio = SocketIO()
-celery = Celery("loupe")
 
 
 def socketio_options(config: dict[str, Any]) -> dict[str, Any]:

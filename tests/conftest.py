@@ -266,3 +266,55 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
 
 def ffmpeg_available() -> bool:
     return shutil.which("ffmpeg") is not None
+
+
+def wait_until(condition: Callable[[], Any], timeout: float, what: str) -> Any:
+    """Return the condition's first truthy value, checking every 0.2 s; fail after timeout.
+
+    For state another process writes without telling us (its database rows, its files).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.2)
+
+
+class Browser:
+    """A signed-in HTTP session plus a real Socket.IO connection with its cookie."""
+
+    def __init__(self, server: LiveServer, email: str, password: str) -> None:
+        import queue
+
+        import socketio
+
+        self.url = server.url
+        self.http = server.session(email, password)
+        self.events: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self.sio = socketio.Client(reconnection=False)
+        self.sio.on("*", lambda event, data: self.events.put((event, data)))
+        self.sio.connect(
+            server.url,
+            headers={"Cookie": f"loupe_session={self.http.cookies['loupe_session']}"},
+            transports=["websocket"],
+            wait_timeout=10,
+        )
+
+    def expect(self, event: str, timeout: float = 20, **match: Any) -> Any:
+        """Return the next event of this name whose data matches, or fail after the timeout."""
+        import queue
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                name, data = self.events.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                pytest.fail(f"no {event} {match} within {timeout}s")
+            if name == event and all(data.get(k) == v for k, v in match.items()):
+                return data
+
+    def close(self) -> None:
+        self.sio.disconnect()

@@ -5,32 +5,31 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from celery import Task
+from celery import Celery, Task
 from celery.signals import worker_process_init
 from flask import Flask
 
-from app.extensions import celery
-
-_flask_app: Flask | None = None
 DEFAULT_QUEUE = "loupe"
 
 
 class AppTask(Task):  # type: ignore[misc]
-    """A task that runs inside the Flask app's context."""
+    """A task that runs inside the context of the Flask app its Celery app belongs to."""
 
     abstract = True
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if _flask_app is None:
-            raise RuntimeError("init_celery(app) was not called in this process")
-        with _flask_app.app_context():
+        with self.app.flask_app.app_context():
             return self.run(*args, **kwargs)
 
 
-def init_celery(app: Flask) -> None:
-    """Configure the shared Celery app from the Flask config."""
-    global _flask_app
-    _flask_app = app
+def init_celery(app: Flask) -> Celery:
+    """Give the Flask app its own Celery app (the current one), configured from its config.
+
+    One Celery app per Flask app, with tasks declared by shared_task: a process that builds
+    several apps (tests, tools) never sends a job to another app's broker.
+    """
+    celery = Celery(app.import_name, task_cls=AppTask)
+    celery.flask_app = app
     broker = app.config["BROKER_URL"]
     options: dict[str, Any] = {}
     if broker.startswith("redis"):
@@ -62,8 +61,11 @@ def init_celery(app: Flask) -> None:
         },
         beat_schedule_filename=str(app.config["DATA_DIR"] / "celerybeat-schedule"),
     )
+    celery.set_default()
     app.extensions["celery"] = celery
-    from app.jobs import demo, media, system  # noqa: F401  (registers the tasks)
+    from app.jobs import demo, media, system  # noqa: F401  (declares the shared tasks)
+
+    return celery
 
 
 @worker_process_init.connect

@@ -5,16 +5,16 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from celery import shared_task
 from flask import current_app
 
-from app.extensions import celery, db
-from app.jobs import AppTask
+from app.extensions import db
 from app.models import Video
 from app.services import processing
 from app.storage import storage
 
 
-@celery.task(base=AppTask, name="loupe.demo.make_lesson", ignore_result=True, time_limit=600)
+@shared_task(name="loupe.demo.make_lesson", ignore_result=True, time_limit=600)
 def make_lesson(video_id: int, seconds: int) -> None:
     """Generate a demo lesson's source (test pattern, tone, burnt-in timecode) and process it."""
     from media_pipeline.synth import make_clip

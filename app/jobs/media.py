@@ -7,11 +7,9 @@ import threading
 import time
 from typing import Any
 
-from celery import Task
+from celery import Task, shared_task
 from flask import current_app
 
-from app.extensions import celery
-from app.jobs import AppTask
 from app.services import processing
 from app.storage import storage
 
@@ -58,8 +56,7 @@ def ffmpeg_threads() -> int:
     return max(1, int(config["CORE_BUDGET"]) // max(1, int(config["WORKER_CONCURRENCY"])))
 
 
-@celery.task(
-    base=AppTask,
+@shared_task(
     bind=True,
     name="loupe.media.process_video",
     queue=MEDIA_QUEUE,
@@ -112,7 +109,7 @@ def _forget_if_deleted(video_id: int) -> None:
         storage().delete_video(video_id)
 
 
-@celery.task(base=AppTask, name="loupe.media.sweep", ignore_result=True, time_limit=120)
+@shared_task(name="loupe.media.sweep", ignore_result=True, time_limit=120)
 def sweep_stalled_jobs() -> None:
     """Queue again every video whose processing job died or was lost."""
     for video_id in processing.stalled_video_ids():

@@ -6,12 +6,12 @@ import os
 import socket
 import time
 
-from app.extensions import celery
-from app.jobs import AppTask
+from celery import shared_task
+
 from app.realtime import publish, user_room
 
 
-@celery.task(base=AppTask, name="loupe.system.ping", time_limit=30, ignore_result=True)
+@shared_task(name="loupe.system.ping", time_limit=30, ignore_result=True)
 def ping(user_id: int, nonce: str) -> None:
     """Answer a health check: a worker took the job and can reach the user's browser."""
     publish(

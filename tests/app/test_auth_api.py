@@ -245,3 +245,16 @@ def test_password_change_ends_other_sessions(app: Flask, make_user: Callable[...
     assert changed.status_code == 302
     assert laptop.get("/api/me").status_code == 200
     assert phone.get("/api/me").status_code == 401
+
+
+def test_cookies_are_secure_under_https(tmp_path: Path) -> None:
+    app = make_app(tmp_path, LOUPE_HTTPS="1")
+    with app.app_context():
+        org = accounts.create_organization("South", "south")
+        user = accounts.create_user(
+            actor=None, organization=org, email="t@south.example", role="teacher", password=PASSWORD
+        )
+        response = app.test_client().post(
+            "/api/auth/login", json={"email": user.email, "password": PASSWORD}
+        )
+        assert "Secure" in response.headers["Set-Cookie"]

@@ -6,10 +6,8 @@ folder queue of the embedded default and through Redis.
 
 from __future__ import annotations
 
-import queue
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
@@ -18,11 +16,11 @@ import socketio
 from app.demo import DEMO_PASSWORD
 from app.services import accounts, videos
 from tests.conftest import REDIS_URL, LiveServer, need, start_server, stop_server
+from tests.conftest import Browser as BrowserSession
 
 TEACHER = "ana.lopez@riverbend.example"
 COACH = "maya.chen@riverbend.example"
 ADMIN = "admin@riverbend.example"
-WAIT = 20  # seconds an event may take before the test fails
 
 
 @pytest.fixture(params=["embedded", pytest.param("redis", marks=pytest.mark.redis)])
@@ -37,33 +35,8 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServe
     stop_server(live)
 
 
-class Browser:
-    """A signed-in HTTP session plus a real Socket.IO connection with its cookie."""
-
-    def __init__(self, server: LiveServer, email: str) -> None:
-        self.http = server.session(email, DEMO_PASSWORD)
-        self.events: queue.Queue[tuple[str, Any]] = queue.Queue()
-        self.sio = socketio.Client(reconnection=False)
-        self.sio.on("*", lambda event, data: self.events.put((event, data)))
-        self.sio.connect(
-            server.url,
-            headers={"Cookie": f"loupe_session={self.http.cookies['loupe_session']}"},
-            transports=["websocket"],
-            wait_timeout=10,
-        )
-
-    def expect(self, event: str, **match: Any) -> Any:
-        """Return the next event of this name whose data matches, or fail after WAIT seconds."""
-        while True:
-            try:
-                name, data = self.events.get(timeout=WAIT)
-            except queue.Empty:
-                pytest.fail(f"no {event} {match} within {WAIT}s")
-            if name == event and all(data.get(k) == v for k, v in match.items()):
-                return data
-
-    def close(self) -> None:
-        self.sio.disconnect()
+def Browser(server: LiveServer, email: str) -> BrowserSession:  # noqa: N802  (reads as a class)
+    return BrowserSession(server, email, DEMO_PASSWORD)
 
 
 def test_worker_job_reaches_the_browser(server: LiveServer) -> None:
