@@ -36,6 +36,20 @@ function showPlayer() {
   window.loupePlayer = { video, hls };
 }
 
+// The early (preview) playlist was playing: load the full ladder, keeping place and state.
+function switchToFinal() {
+  if (shell.dataset.playable !== "loaded" || shell.dataset.status === "ready") return;
+  const at = video.currentTime;
+  const playing = !video.paused;
+  hls?.destroy();
+  hls = attach(video, { hlsUrl: shell.dataset.hls, mp4Url: shell.dataset.mp4, poster: shell.dataset.poster });
+  window.loupePlayer = { video, hls };
+  video.addEventListener("loadedmetadata", () => {
+    video.currentTime = at;
+    if (playing) video.play();
+  }, { once: true });
+}
+
 function setStatus(status) {
   const badge = document.querySelector('.page-head [data-role="status"]');
   badge.className = `badge badge-${status}`;
@@ -68,13 +82,15 @@ if (shell) {
   });
   socket.on("video.status", (msg) => {
     if (msg.video_id !== videoId) return;
-    setStatus(msg.status);
     if (msg.status === "ready") {
+      switchToFinal();
+      setStatus(msg.status);
       announce("The lesson is ready to watch.");
       showPlayer();
-    } else if (msg.status === "failed") {
-      window.location.reload(); // shows the reason and the retry button
+      return;
     }
+    setStatus(msg.status);
+    if (msg.status === "failed") window.location.reload(); // shows the reason and the retry
   });
   shell.querySelector('[data-action="retry"]')?.addEventListener("click", async (event) => {
     event.target.disabled = true;
