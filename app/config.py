@@ -92,7 +92,9 @@ class Config:
         self.WORKER_CONCURRENCY = _int(env, "LOUPE_WORKER_CONCURRENCY", 1)
         # Cores transcoding may use in all: each job gets budget // concurrency ffmpeg threads
         # (at least one), and workers run niced so the web stays responsive.
-        self.CORE_BUDGET = _int(env, "LOUPE_CORE_BUDGET", os.cpu_count() or 2)
+        self.CORE_BUDGET = max(1, _int(env, "LOUPE_CORE_BUDGET", os.cpu_count() or 2))
+        # More jobs at once than cores in the budget would overrun it even at one thread each.
+        self.WORKER_CONCURRENCY = max(1, min(self.WORKER_CONCURRENCY, self.CORE_BUDGET))
         self.MEDIA_LADDER = tuple(
             int(h) for h in env.get("LOUPE_MEDIA_LADDER", "1080,720,360").split(",") if h.strip()
         )

@@ -133,3 +133,41 @@ def test_stored_source_names_never_come_from_the_uploader(
         path = storage().store_source(uploaded.id, f, hostile)
         assert path.parent == storage().video_dir(uploaded.id)
         assert path.name in {"source.bin", "source.mov"}
+
+
+@pytest.mark.parametrize(
+    ("budget", "concurrency", "threads", "jobs"),
+    [("2", "1", 2, 1), ("8", "2", 4, 2), ("8", "3", 2, 3), ("2", "4", 1, 2), ("1", "1", 1, 1)],
+)
+def test_jobs_times_threads_stay_within_the_core_budget(
+    tmp_path: Path, budget: str, concurrency: str, threads: int, jobs: int
+) -> None:
+    from app.jobs.media import ffmpeg_threads
+    from tests.conftest import make_app
+
+    app = make_app(tmp_path, LOUPE_CORE_BUDGET=budget, LOUPE_WORKER_CONCURRENCY=concurrency)
+    with app.app_context():
+        assert (ffmpeg_threads(), app.config["WORKER_CONCURRENCY"]) == (threads, jobs)
+        assert ffmpeg_threads() * app.config["WORKER_CONCURRENCY"] <= int(budget)
+
+
+def test_reprocess_command(app: Flask, uploaded: Video) -> None:
+    from click.testing import CliRunner
+
+    from app.cli import main
+
+    processing.claim(uploaded.id, "job-1")
+    processing.fail(
+        uploaded.id, "job-1", "Processing stopped: ffmpeg made no progress for 60 seconds."
+    )
+    env = {
+        "LOUPE_DATA_DIR": str(app.config["DATA_DIR"]),
+        "LOUPE_SECRET_KEY": app.config["SECRET_KEY"],
+    }
+    result = CliRunner().invoke(main, ["media", "reprocess", str(uploaded.id)], env=env)
+    assert result.exit_code == 0, result.output
+    db.session.refresh(uploaded)
+    assert uploaded.status == VideoStatus.UPLOADED
+    missing = CliRunner().invoke(main, ["media", "reprocess", "999999"], env=env)
+    assert missing.exit_code == 1
+    assert "No video 999999" in missing.output
