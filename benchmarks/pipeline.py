@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from media_pipeline import ProcessSettings, process
-from media_pipeline.synth import make_clip
 
 LADDER = ((1920, 1080, 5000), (1280, 720, 2500), (640, 360, 800))
 FFMPEG = "/usr/bin/ffmpeg"
@@ -114,18 +113,42 @@ def loupe(source: Path, folder: Path, force_encode: bool) -> Callable[[], str]:
     return work
 
 
+PHONE_VIDEO = {
+    # Phones record 1080p30 at ~16-20 Mbit/s (H.264) or ~10 Mbit/s (HEVC), with sensor noise:
+    # decoding such a file costs far more than a clean, low-bitrate test pattern would.
+    "libx264": ["-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high",
+                "-b:v", "16M", "-maxrate", "20M", "-bufsize", "32M"],
+    "libx265": ["-c:v", "libx265", "-preset", "veryfast", "-tag:v", "hvc1",
+                "-b:v", "10M", "-maxrate", "12M", "-bufsize", "20M",
+                "-x265-params", "log-level=error"],
+}  # fmt: skip
+
+
+def phone_like(path: Path, seconds: float, vcodec: str) -> None:
+    """Make a phone-like lesson: moving test pattern with sensor noise at a phone's bitrate."""
+    graph = (
+        f"testsrc2=size=1920x1080:rate=30:duration={seconds},noise=alls=14:allf=t+u,format=yuv420p"
+    )
+    ffmpeg([
+        "-f", "lavfi", "-i", graph,
+        "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}",
+        *PHONE_VIDEO[vcodec], "-g", "30", "-pix_fmt", "yuv420p",
+        "-c:a", "aac", "-b:a", "128k", "-ac", "2", "-movflags", "+faststart", str(path),
+    ])  # fmt: skip
+
+
 def sources(minutes: float, cache: Path) -> tuple[Path, Path]:
-    """Make (once) the H.264 and HEVC sources."""
+    """Make (once) the H.264 and HEVC phone-like sources."""
     cache.mkdir(parents=True, exist_ok=True)
-    h264 = cache / f"phone-{minutes:g}min-1080p.mp4"
-    hevc = cache / f"phone-{minutes:g}min-1080p-hevc.mp4"
+    h264 = cache / f"phone-{minutes:g}min-1080p-16M.mp4"
+    hevc = cache / f"phone-{minutes:g}min-1080p-hevc-10M.mp4"
     seconds = minutes * 60
     if not h264.exists():
         print(f"generating {h264} ...", flush=True)
-        make_clip(h264, duration=seconds, width=1920, height=1080, gop=30, preset="veryfast")
+        phone_like(h264, seconds, "libx264")
     if not hevc.exists():
         print(f"generating {hevc} ...", flush=True)
-        make_clip(hevc, duration=seconds, width=1920, height=1080, vcodec="libx265", gop=30)
+        phone_like(hevc, seconds, "libx265")
     return h264, hevc
 
 
