@@ -98,6 +98,8 @@ class Config:
         self.MEDIA_LADDER = tuple(
             int(h) for h in env.get("LOUPE_MEDIA_LADDER", "1080,720,360").split(",") if h.strip()
         )
+        # EBU R128 loudness normalisation, for lessons recorded with quiet classroom microphones.
+        self.MEDIA_LOUDNORM = env.get("LOUPE_MEDIA_LOUDNORM", "") == "1"
         # A processing job that has not reported for this long is presumed dead and run again.
         self.STALLED_JOB_SECONDS = _int(env, "LOUPE_STALLED_JOB_SECONDS", 300)
         # The demo district gets generated lesson videos unless this is 0 (tests bring their own).

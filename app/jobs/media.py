@@ -79,7 +79,9 @@ def process_video(self: Task, video_id: int, force: bool = False) -> None:
         processing.fail(video_id, job_id, "The uploaded file is missing; upload the lesson again.")
         return
     settings = ProcessSettings(
-        ladder=tuple(current_app.config["MEDIA_LADDER"]), threads=ffmpeg_threads()
+        ladder=tuple(current_app.config["MEDIA_LADDER"]),
+        threads=ffmpeg_threads(),
+        loudnorm=bool(current_app.config["MEDIA_LOUDNORM"]),
     )
     cancel = threading.Event()
     reporter = ProgressReporter(video_id, job_id, cancel)
