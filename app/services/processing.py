@@ -96,11 +96,19 @@ def claim(video_id: int, job_id: str, *, force: bool = False) -> Video | None:
     return video
 
 
-def heartbeat(video_id: int, job_id: str, progress: dict[str, Any]) -> bool:
-    """Record progress; answer False when the job should stop (video deleted or re-claimed)."""
+def _held_by(video_id: int, job_id: str) -> Video | None:
+    """Return the video if this job still holds it (not deleted, not taken over)."""
     video = db.session.get(Video, video_id)
     if video is None or video.processing.get("job_id") != job_id:
         db.session.rollback()
+        return None
+    return video
+
+
+def heartbeat(video_id: int, job_id: str, progress: dict[str, Any]) -> bool:
+    """Record progress; answer False when the job should stop (video deleted or re-claimed)."""
+    video = _held_by(video_id, job_id)
+    if video is None:
         return False
     first_playable = progress.get("playable") and not video.processing.get("playable")
     video.processing = {**video.processing, **progress, "heartbeat_at": utcnow().timestamp()}
@@ -115,9 +123,8 @@ def heartbeat(video_id: int, job_id: str, progress: dict[str, Any]) -> bool:
 
 def finish(video_id: int, job_id: str, manifest: dict[str, Any]) -> Video | None:
     """Mark the video ready with what the pipeline produced."""
-    video = db.session.get(Video, video_id)
-    if video is None or video.processing.get("job_id") != job_id:
-        db.session.rollback()
+    video = _held_by(video_id, job_id)
+    if video is None:
         return None
     video.status = VideoStatus.READY
     video.duration_s = manifest.get("duration_s")
@@ -134,38 +141,33 @@ def finish(video_id: int, job_id: str, manifest: dict[str, Any]) -> Video | None
             "timings": manifest.get("timings"),
         },
     }
-    audit.record(
-        "video.processed",
-        actor=None,
-        object_type="video",
-        object_id=video.id,
-        organization_id=video.organization_id,
-    )
-    db.session.commit()
-    _announce_status(video)
+    _record_outcome(video, "video.processed")
     return video
 
 
 def fail(video_id: int, job_id: str, reason: str) -> Video | None:
     """Mark the video failed with a reason its owner can read."""
-    video = db.session.get(Video, video_id)
-    if video is None or video.processing.get("job_id") != job_id:
-        db.session.rollback()
+    video = _held_by(video_id, job_id)
+    if video is None:
         return None
     video.status = VideoStatus.FAILED
     video.failure_reason = reason
     video.processing = {**video.processing, "stage": "failed", "heartbeat_at": None}
+    _record_outcome(video, "video.processing_failed", reason=reason)
+    return video
+
+
+def _record_outcome(video: Video, action: str, **detail: Any) -> None:
     audit.record(
-        "video.processing_failed",
+        action,
         actor=None,
         object_type="video",
         object_id=video.id,
         organization_id=video.organization_id,
-        reason=reason,
+        **detail,
     )
     db.session.commit()
     _announce_status(video)
-    return video
 
 
 def request_processing(user: User, video_id: int) -> Video:
