@@ -43,6 +43,7 @@ def create_app(config: Config | None = None) -> Flask:
     """Build the Flask app: bind the extensions, register the blueprints, nothing else."""
     from app import models  # noqa: F401  (registers every table on the metadata)
     from app.api.routes import bp as api_bp
+    from app.api.uploads import bp as uploads_bp
     from app.errors import init_errors
     from app.extensions import csrf, db, limiter, login_manager, migrate, socketio, socketio_options
     from app.jobs import init_celery
@@ -74,6 +75,7 @@ def create_app(config: Config | None = None) -> Flask:
     init_security(app)
     init_errors(app)
     app.register_blueprint(api_bp)
+    app.register_blueprint(uploads_bp)
     app.register_blueprint(media_bp)
     app.register_blueprint(web_bp)
     return app

@@ -89,6 +89,11 @@ class Config:
         self.ARGON2_TIME_COST = _int(env, "LOUPE_ARGON2_TIME_COST", 3)
         self.ARGON2_MEMORY_KIB = _int(env, "LOUPE_ARGON2_MEMORY_KIB", 64 * 1024)
 
+        self.UPLOAD_DIR = self.DATA_DIR / "uploads"
+        self.UPLOAD_MAX_BYTES = _int(env, "LOUPE_UPLOAD_MAX_BYTES", 20 * 1024**3)
+        self.USER_QUOTA_BYTES = _int(env, "LOUPE_USER_QUOTA_BYTES", 200 * 1024**3)
+        # An unfinished upload untouched this long is removed (each PATCH extends it).
+        self.UPLOAD_EXPIRY_HOURS = _int(env, "LOUPE_UPLOAD_EXPIRY_HOURS", 72)
         self.WORKER_CONCURRENCY = _int(env, "LOUPE_WORKER_CONCURRENCY", 1)
         # Cores transcoding may use in all: each job gets budget // concurrency ffmpeg threads
         # (at least one), and workers run niced so the web stays responsive.

@@ -58,12 +58,16 @@ def init_celery(app: Flask) -> Celery:
                 "task": "loupe.media.sweep",
                 "schedule": float(app.config["SWEEP_INTERVAL_SECONDS"]),
             },
+            "remove-expired-uploads": {
+                "task": "loupe.uploads.remove_expired",
+                "schedule": 3600.0,
+            },
         },
         beat_schedule_filename=str(app.config["DATA_DIR"] / "celerybeat-schedule"),
     )
     celery.set_default()
     app.extensions["celery"] = celery
-    from app.jobs import demo, media, system  # noqa: F401  (declares the shared tasks)
+    from app.jobs import demo, media, system, uploads  # noqa: F401  (declares the shared tasks)
 
     return celery
 

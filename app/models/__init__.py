@@ -3,6 +3,7 @@
 from app.models.audit import AuditEvent
 from app.models.base import Base
 from app.models.organization import Organization, School
+from app.models.upload import Upload
 from app.models.user import ApiToken, CoachAssignment, Invitation, LoginSession, Role, User
 from app.models.video import SharePermission, Video, VideoShare, VideoStatus
 
@@ -17,6 +18,7 @@ __all__ = [
     "Role",
     "School",
     "SharePermission",
+    "Upload",
     "User",
     "Video",
     "VideoShare",

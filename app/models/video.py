@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, str_enum, utcnow
@@ -44,6 +44,9 @@ class Video(Base):
     status: Mapped[VideoStatus] = mapped_column(str_enum(VideoStatus), default=VideoStatus.UPLOADED)
     failure_reason: Mapped[str | None] = mapped_column(Text)
     duration_s: Mapped[float | None] = mapped_column(Float)
+    # The original upload: its size counts against the owner's quota; its hash finds duplicates.
+    source_bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    source_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
     processing: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -51,12 +51,16 @@ def ingest(
     subject: str | None = None,
     grade: str | None = None,
     recorded_at: date | None = None,
+    source_bytes: int | None = None,
 ) -> Video:
     """Create a video from an uploaded file, keep the file and queue its processing."""
+    size = source.stat().st_size if source_bytes is None else source_bytes
     video = videos.create_video(
         owner, title=title, subject=subject, grade=grade, recorded_at=recorded_at
     )
     storage().store_source(video.id, source, Path(original_name).suffix)
+    video.source_bytes = size
+    db.session.commit()
     enqueue(video.id)
     return video
 

@@ -99,6 +99,15 @@ def video_page(video_id: int) -> str:
     return render_template("video.html", video=video, actions=policy.video_actions(me, video))
 
 
+@bp.get("/upload")
+@signed_in
+def upload_page() -> str:
+    """Upload or record lessons: resumable (tus) uploads, then live processing progress."""
+    if not policy.may_own_videos(_me()):
+        abort(404)
+    return render_template("upload.html")
+
+
 @bp.get("/account")
 @signed_in
 def account() -> str:

@@ -69,7 +69,7 @@ def test_no_body_id_or_header_makes_a_500(
         else:
             response = client.open(url, method=method, json=body, headers=headers)
         assert response.status_code < 500, (method, url, body, response.get_data(as_text=True))
-        if response.status_code >= 400:
+        if response.status_code >= 400 and method != "HEAD":  # HEAD answers carry no body
             assert "error" in response.get_json(), (method, url)
 
     check()

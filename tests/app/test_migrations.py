@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from app import create_app
 from app.config import TestConfig
@@ -32,4 +32,35 @@ def test_upgrade_from_empty_matches_the_models_and_downgrades_to_empty(
 
         upgrade()  # and up again: the downgrade left nothing behind that blocks it
         assert "video" in inspect(db.engine).get_table_names()
+        db.engine.dispose()
+
+
+def test_upgrading_a_database_with_data(tmp_path: Path, database_url: str) -> None:
+    from app.services import accounts, videos
+
+    app = create_app(TestConfig(instance_env(tmp_path, database_url)))
+    with app.app_context():
+        upgrade(revision="0001")
+        org = accounts.create_organization("Kept", "kept")
+        teacher = accounts.create_user(
+            actor=None,
+            organization=org,
+            email="t@kept.example",
+            role="teacher",
+            password="long enough pw",
+        )
+        with db.engine.begin() as conn:  # a row written by the 0001 schema, as an old install has
+            conn.execute(
+                text(
+                    "INSERT INTO video (owner_id, organization_id, title, status, processing, "
+                    "created_at, updated_at) VALUES (:owner, :org, 'Old lesson', 'ready', '{}', "
+                    "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ),
+                {"owner": teacher.id, "org": org.id},
+            )
+        db.session.remove()
+        upgrade()
+        (video,) = videos.list_videos(teacher)
+        assert (video.title, video.source_bytes, video.source_sha256) == ("Old lesson", 0, None)
+        db.session.remove()
         db.engine.dispose()

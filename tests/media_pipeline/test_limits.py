@@ -65,18 +65,22 @@ def test_output_size_limit(h264_clip: Path, tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def cancel_during_encode(source: Path, out: Path) -> list[Progress]:
-    """Run process and cancel it once the full encode is under way; return the updates."""
+def cancel_during_encode(
+    source: Path, out: Path, settings: ProcessSettings = SMALL
+) -> list[Progress]:
+    """Run process and cancel it while the encode runs and a preview is live; return updates."""
     cancel = threading.Event()
     seen: list[Progress] = []
 
     def on_progress(update: Progress) -> None:
         seen.append(update)
-        if update.stage == "encode" and update.playable:
+        if update.stage == "encode" and update.playable and not cancel.is_set():
+            assert (out / "hls" / "master.m3u8").is_file()
+            assert not (out / "manifest.json").exists()  # a preview, not a full set
             cancel.set()
 
     with pytest.raises(PipelineError) as caught:
-        process(source, out, SMALL, on_progress=on_progress, cancel=cancel)
+        process(source, out, settings, on_progress=on_progress, cancel=cancel)
     assert caught.value.reason == "Processing was cancelled."
     assert not caught.value.transient
     assert processes_mentioning(str(out.parent)) == []
@@ -111,3 +115,31 @@ def test_cancel_before_start(h264_clip: Path, tmp_path: Path) -> None:
     with pytest.raises(PipelineError, match="cancelled"):
         process(h264_clip, tmp_path / "out", SMALL, cancel=cancel)
     assert list(tmp_path.iterdir()) == []
+
+
+# Encode path (VP9 is not browser-ready): one-second segments and a slower preset keep the
+# encode running after its live preview appears.
+SLOW = ProcessSettings(ladder=(360, 240), segment_s=1.0, preset="medium")
+
+
+def test_cancel_during_encode_preview_leaves_nothing(clip: ClipFactory, tmp_path: Path) -> None:
+    source = clip("preview.webm", duration=12, vcodec="libvpx-vp9", acodec="libopus")
+    work = tmp_path / "lessons"
+    seen = cancel_during_encode(source, work / "out", SLOW)
+    assert any(p.playable and p.stage == "encode" for p in seen)
+    assert list(work.iterdir()) == []
+
+
+def test_cancel_during_encode_preview_restores_the_previous_set(
+    clip: ClipFactory, tmp_path: Path
+) -> None:
+    source = clip("preview.webm", duration=12, vcodec="libvpx-vp9", acodec="libopus")
+    out = tmp_path / "out"
+    process(source, out, SLOW)
+    before = sorted((p.relative_to(out), p.stat().st_size) for p in out.rglob("*"))
+    manifest = (out / "manifest.json").read_bytes()
+    cancel_during_encode(source, out, SLOW)
+    after = sorted((p.relative_to(out), p.stat().st_size) for p in out.rglob("*"))
+    assert after == before
+    assert (out / "manifest.json").read_bytes() == manifest
+    assert leftovers(tmp_path) == []

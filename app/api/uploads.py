@@ -1,0 +1,212 @@
+"""The tus 1.0 resumable upload protocol at /api/uploads/ (thin: parse headers, call the service).
+
+Extensions: creation, creation-with-upload, termination, checksum (sha1, md5, sha256) and
+expiration. https://tus.io/protocols/resumable-upload
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from email.utils import format_datetime
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask_login import current_user
+from pydantic import BaseModel
+
+from app.api.openapi import operation
+from app.models import Upload
+from app.services import uploads
+from app.services.errors import Invalid, NotFound
+
+bp = Blueprint("uploads", __name__, url_prefix="/api/uploads")
+
+TUS_VERSION = "1.0.0"
+EXTENSIONS = "creation,creation-with-upload,termination,checksum,expiration"
+OCTETS = "application/offset+octet-stream"
+ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+class UploadStatusOut(BaseModel):
+    id: str
+    length: int
+    offset: int
+    video_id: int | None
+    expires_at: str
+
+
+@bp.before_request
+def _require_tus_version() -> Response | None:
+    if request.method != "OPTIONS" and request.headers.get("Tus-Resumable") != TUS_VERSION:
+        if request.method == "GET":
+            return None  # the JSON status endpoint is not part of the protocol
+        response = jsonify(error=f"Send Tus-Resumable: {TUS_VERSION}.", field="Tus-Resumable")
+        response.status_code = 412
+        response.headers["Tus-Version"] = TUS_VERSION
+        return response
+    return None
+
+
+@bp.after_request
+def _tus_headers(response: Response) -> Response:
+    response.headers["Tus-Resumable"] = TUS_VERSION
+    return response
+
+
+def _number(header: str) -> int | None:
+    raw = request.headers.get(header)
+    if raw is None or not raw.isdigit() or len(raw) > 18:
+        return None
+    return int(raw)
+
+
+def _checksum() -> tuple[str, bytes] | None:
+    raw = request.headers.get("Upload-Checksum")
+    if raw is None:
+        return None
+    algorithm, _, encoded = raw.strip().partition(" ")
+    if algorithm not in uploads.CHECKSUMS:
+        raise Invalid(
+            f"Checksum algorithm {algorithm!r} is not supported.", field="Upload-Checksum"
+        )
+    try:
+        return algorithm, base64.b64decode(encoded, validate=True)
+    except binascii.Error as exc:
+        raise Invalid(
+            "Upload-Checksum must be '<algorithm> <base64 digest>'.", field="Upload-Checksum"
+        ) from exc
+
+
+def _body_stream() -> Any:
+    # Uploads stream past the app-wide 1 MiB request limit, up to the upload limit.
+    request.max_content_length = int(current_app.config["UPLOAD_MAX_BYTES"]) + 1
+    return request.stream
+
+
+def _state_headers(upload: Upload, response: Response) -> Response:
+    response.headers["Upload-Offset"] = str(upload.offset)
+    response.headers["Upload-Expires"] = format_datetime(upload.expires_at, usegmt=True)
+    response.headers["Cache-Control"] = "no-store"
+    if upload.video_id is not None:
+        response.headers["Loupe-Video-Id"] = str(upload.video_id)
+    return response
+
+
+def _valid_id(upload_id: str) -> str:
+    if not ID.match(upload_id):
+        raise NotFound("No such upload.")
+    return upload_id
+
+
+@operation(
+    bp,
+    "/",
+    "OPTIONS",
+    summary="tus discovery: version, extensions, maximum size",
+    auth=False,
+    status=204,
+)
+def discover() -> Response:
+    response = Response(status=204)
+    response.headers["Tus-Version"] = TUS_VERSION
+    response.headers["Tus-Extension"] = EXTENSIONS
+    response.headers["Tus-Max-Size"] = str(current_app.config["UPLOAD_MAX_BYTES"])
+    response.headers["Tus-Checksum-Algorithm"] = ",".join(uploads.CHECKSUMS)
+    return response
+
+
+@operation(
+    bp,
+    "/",
+    "POST",
+    summary="tus creation (and creation-with-upload): Upload-Length, Upload-Metadata "
+    "(filename, title, subject, grade, recorded_at)",
+    status=201,
+    responses={413: "Too large, or over your storage quota", 412: "Missing Tus-Resumable"},
+)
+def create() -> Response:
+    user = current_user._get_current_object()
+    upload = uploads.create_upload(
+        user, _number("Upload-Length"), request.headers.get("Upload-Metadata")
+    )
+    if request.content_type == OCTETS and request.content_length != 0:
+        upload = uploads.append(user, upload.id, 0, _body_stream(), _checksum())
+    response = _state_headers(upload, Response(status=201))
+    response.headers["Location"] = url_for("uploads.status", upload_id=upload.id, _external=True)
+    return response
+
+
+@operation(
+    bp,
+    "/<upload_id>",
+    "HEAD",
+    summary="tus: how many bytes the server has",
+    status=200,
+    responses={410: "The upload expired"},
+)
+def offset(upload_id: str) -> Response:
+    upload = uploads.get_upload(current_user._get_current_object(), _valid_id(upload_id))
+    response = _state_headers(upload, Response(status=200))
+    response.headers["Upload-Length"] = str(upload.length)
+    if upload.raw_metadata:
+        response.headers["Upload-Metadata"] = upload.raw_metadata
+    return response
+
+
+@operation(
+    bp,
+    "/<upload_id>",
+    "PATCH",
+    summary="tus: append bytes at Upload-Offset (optionally with Upload-Checksum); the last "
+    "byte creates the lesson, named in the Loupe-Video-Id header",
+    status=204,
+    responses={
+        409: "Upload-Offset does not match",
+        410: "The upload expired",
+        413: "More bytes than the upload's length",
+        415: "Content-Type must be application/offset+octet-stream",
+        423: "Another request is writing this upload",
+        460: "Checksum mismatch; the chunk was discarded",
+    },
+)
+def append(upload_id: str) -> Response | tuple[Response, int]:
+    if request.content_type != OCTETS:
+        return jsonify(error=f"Content-Type must be {OCTETS}.", field="Content-Type"), 415
+    checksum = _checksum()
+    upload = uploads.append(
+        current_user._get_current_object(),
+        _valid_id(upload_id),
+        _number("Upload-Offset"),
+        _body_stream(),
+        checksum,
+    )
+    return _state_headers(upload, Response(status=204))
+
+
+@operation(
+    bp,
+    "/<upload_id>",
+    "DELETE",
+    summary="tus termination: cancel the upload and delete its bytes",
+    status=204,
+)
+def terminate(upload_id: str) -> Response:
+    uploads.terminate(current_user._get_current_object(), _valid_id(upload_id))
+    return Response(status=204)
+
+
+@operation(
+    bp, "/<upload_id>", "GET", summary="An upload's progress as JSON", response=UploadStatusOut
+)
+def status(upload_id: str) -> Response:
+    upload = uploads.get_upload(current_user._get_current_object(), _valid_id(upload_id))
+    body = UploadStatusOut(
+        id=upload.id,
+        length=upload.length,
+        offset=upload.offset,
+        video_id=upload.video_id,
+        expires_at=upload.expires_at.isoformat(),
+    )
+    return jsonify(body.model_dump())
