@@ -93,6 +93,8 @@ class Config:
         self.UPLOAD_MAX_BYTES = _int(env, "LOUPE_UPLOAD_MAX_BYTES", 20 * 1024**3)
         self.USER_QUOTA_BYTES = _int(env, "LOUPE_USER_QUOTA_BYTES", 200 * 1024**3)
         # An unfinished upload untouched this long is removed (each PATCH extends it).
+        # How long a request waits for another one writing the same upload before a 423.
+        self.UPLOAD_LOCK_WAIT_S = float(env.get("LOUPE_UPLOAD_LOCK_WAIT_S", "10"))
         self.UPLOAD_EXPIRY_HOURS = _int(env, "LOUPE_UPLOAD_EXPIRY_HOURS", 72)
         self.WORKER_CONCURRENCY = _int(env, "LOUPE_WORKER_CONCURRENCY", 1)
         # Cores transcoding may use in all: each job gets budget // concurrency ffmpeg threads

@@ -172,7 +172,8 @@ def append(
     if offset is None or offset < 0:
         raise Invalid("Upload-Offset must be a whole number of bytes.", field="Upload-Offset")
     try:
-        with named_lock(f"upload-{upload_id}") as held:
+        wait = float(current_app.config["UPLOAD_LOCK_WAIT_S"])
+        with named_lock(f"upload-{upload_id}", wait_s=wait) as held:
             upload = get_upload(user, upload_id)
             if offset != upload.offset:
                 raise Conflict(
