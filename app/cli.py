@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -175,6 +176,37 @@ def worker(concurrency: int | None, beat: bool, loglevel: str) -> None:
     if beat:
         argv.append("--beat")
     celery.worker_main(argv)
+
+
+@main.command("import")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--owner", "owner_email", required=True, help="The teacher the lessons belong to.")
+@click.option(
+    "--title-from",
+    type=click.Choice(["filename", "none"]),
+    default="filename",
+    show_default=True,
+    help="Name each lesson after its file, or 'Imported lesson'.",
+)
+def import_command(folder: Path, owner_email: str, title_from: str) -> None:
+    """Import every video file of FOLDER as lessons of a teacher (files seen before are skipped)."""
+    from app.services import accounts, imports
+
+    with _context():
+        owner = accounts.find_user_by_email(owner_email)
+        if owner is None or not owner.active:
+            raise click.ClickException(f"No active account {owner_email}.")
+        counts = {"imported": 0, "skipped": 0, "failed": 0}
+        for outcome in imports.import_folder(
+            owner, folder, title_from_filename=title_from == "filename"
+        ):
+            counts[outcome.status] += 1
+            click.echo(f"{outcome.status:<9} {outcome.path}  ({outcome.detail})")
+    click.echo(
+        f"{counts['imported']} imported, {counts['skipped']} skipped, {counts['failed']} failed."
+    )
+    if counts["failed"]:
+        raise SystemExit(1)
 
 
 @main.group()

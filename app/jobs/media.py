@@ -78,6 +78,7 @@ def process_video(self: Task, video_id: int, force: bool = False) -> None:
     if source is None:
         processing.fail(video_id, job_id, "The uploaded file is missing; upload the lesson again.")
         return
+    processing.record_source_digest(video_id, source)
     settings = ProcessSettings(
         ladder=tuple(current_app.config["MEDIA_LADDER"]),
         threads=ffmpeg_threads(),

@@ -7,6 +7,7 @@ broker does with unacknowledged messages.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,7 @@ def ingest(
     grade: str | None = None,
     recorded_at: date | None = None,
     source_bytes: int | None = None,
+    source_sha256: str | None = None,
 ) -> Video:
     """Create a video from an uploaded file, keep the file and queue its processing."""
     size = source.stat().st_size if source_bytes is None else source_bytes
@@ -60,9 +62,35 @@ def ingest(
     )
     storage().store_source(video.id, source, Path(original_name).suffix)
     video.source_bytes = size
+    video.source_sha256 = source_sha256
     db.session.commit()
     enqueue(video.id)
     return video
+
+
+def source_digest(path: Path) -> str:
+    """Return the sha256 of a file, read a megabyte at a time."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(1024 * 1024):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def record_source_digest(video_id: int, path: Path) -> None:
+    """Remember the hash of a lesson's original, so the same file is not imported twice."""
+    video = db.session.get(Video, video_id)
+    if video is not None and video.source_sha256 is None:
+        video.source_sha256 = source_digest(path)
+        video.source_bytes = path.stat().st_size
+        db.session.commit()
+
+
+def find_by_digest(owner: User, digest: str) -> Video | None:
+    """Return the owner's lesson whose original has this sha256."""
+    return db.session.scalars(
+        select(Video).where(Video.owner_id == owner.id, Video.source_sha256 == digest)
+    ).first()
 
 
 def _heartbeat_is_fresh(video: Video) -> bool:
