@@ -25,13 +25,20 @@ def _args(node: Any) -> list[str]:
     return [str(a) for a in node.get_args()]
 
 
-def hls_options(rendition: RenditionPlan, settings: ProcessSettings) -> dict[str, Any]:
-    """Return the HLS muxer options for one rendition written below the working directory."""
+def hls_options(
+    rendition: RenditionPlan, settings: ProcessSettings, playlist_type: str = "vod"
+) -> dict[str, Any]:
+    """Return the HLS muxer options for one rendition written below the working directory.
+
+    ``event`` makes ffmpeg rewrite the media playlist (atomically: a temp file and a rename)
+    after every finished segment, which the live preview reads; ``vod`` writes it once at the
+    end. Either way the playlist ends with #EXT-X-ENDLIST when the input ends.
+    """
     folder = f"hls/{rendition.name}"
     return {
         "f": "hls",
         "hls_time": f"{settings.segment_s:g}",
-        "hls_playlist_type": "vod",
+        "hls_playlist_type": playlist_type,
         "hls_segment_type": "fmp4",
         "hls_fmp4_init_filename": "init.mp4",
         "hls_flags": "independent_segments",
@@ -89,7 +96,8 @@ def encode_args(
             "bufsize": f"{r.video_kbps * 2}k",
             "force_key_frames": keyframes,
             "threads": settings.threads,
-            **hls_options(r, settings),
+            # A growing playlist per rung: the live preview publishes its finished segments.
+            **hls_options(r, settings, "event"),
         }
         if audio_branches is not None:
             options.update(_audio_encode_options(settings))
@@ -144,10 +152,17 @@ def poster_args(source: Path, at_s: float, interlaced: bool, output: str) -> lis
 
 
 def thumbs_args(
-    source: Path, interval_s: float, width: int, height: int, interlaced: bool, pattern: str
+    source: Path,
+    interval_s: float,
+    width: int,
+    height: int,
+    interlaced: bool,
+    pattern: str,
+    keyframes_only: bool = True,
 ) -> list[str]:
-    """Return a command that decodes keyframes only and writes one thumbnail per interval."""
-    inp = ffmpeg.input(source_url(source), skip_frame="nokey", **input_options())
+    """Return a command that writes one thumbnail per interval, decoding keyframes only."""
+    skip = {"skip_frame": "nokey"} if keyframes_only else {}
+    inp = ffmpeg.input(source_url(source), **skip, **input_options())
     video = _upright_filters(inp["v:0"], interlaced)
     video = video.filter("fps", fps=f"1/{interval_s:g}", eof_action="pass").filter(
         "scale", width, height

@@ -100,16 +100,31 @@ def make_storyboard(
     interval = storyboard_interval(info.duration_s)
     thumbs = workdir / ".thumbs"
     thumbs.mkdir()
-    runner.run(
-        commands.thumbs_args(
-            source, interval, width, height, video.interlaced, ".thumbs/thumb-%05d.jpg"
-        ),
-        kind="storyboard",
-        watch=watch,
-        cwd=workdir,
-        on_tick=on_tick,
-    )
-    count = len(list(thumbs.glob("thumb-*.jpg")))
+    expected = max(1, int(info.duration_s // interval))
+    count = 0
+    # Keyframes only first (cameras and phones place one every second or two). Browser
+    # recordings (MediaRecorder) may hold a single keyframe: then, and only then, decode all.
+    for keyframes_only in (True, False):
+        for old in thumbs.glob("thumb-*.jpg"):
+            old.unlink()
+        runner.run(
+            commands.thumbs_args(
+                source,
+                interval,
+                width,
+                height,
+                video.interlaced,
+                ".thumbs/thumb-%05d.jpg",
+                keyframes_only=keyframes_only,
+            ),
+            kind="storyboard",
+            watch=watch,
+            cwd=workdir,
+            on_tick=on_tick,
+        )
+        count = len(list(thumbs.glob("thumb-*.jpg")))
+        if count >= expected - expected // 10:  # keyframes gave (nearly) every thumbnail
+            break
     if count == 0:
         raise_missing("storyboard")
     (workdir / "storyboard").mkdir()

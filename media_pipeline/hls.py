@@ -30,12 +30,17 @@ class MediaPlaylist:
 
 
 def read_media_playlist(path: Path) -> MediaPlaylist:
-    """Parse the tags this package relies on from a media playlist."""
+    """Parse the tags this package relies on from a media playlist file."""
+    return parse_media_playlist(path.read_text())
+
+
+def parse_media_playlist(text: str) -> MediaPlaylist:
+    """Parse the tags this package relies on from a media playlist's text."""
     init: str | None = None
     segments: list[tuple[str, float]] = []
     pending: float | None = None
     ended = False
-    for raw in path.read_text().splitlines():
+    for raw in text.splitlines():
         line = raw.strip()
         if line.startswith("#EXT-X-MAP:"):
             for part in line.split(":", 1)[1].split(","):
@@ -50,6 +55,42 @@ def read_media_playlist(path: Path) -> MediaPlaylist:
             segments.append((line, pending))
             pending = None
     return MediaPlaylist(init=init, segments=tuple(segments), ended=ended)
+
+
+def first_segments(text: str, count: int) -> str:
+    """Return a media playlist's text cut after its first ``count`` segments.
+
+    A playlist holding no more than ``count`` segments is returned whole (ENDLIST included), so
+    a finished rendition stays finished.
+    """
+    if len(parse_media_playlist(text).segments) <= count:
+        return text
+    kept: list[str] = []
+    seen = 0
+    pending = False
+    for raw in text.splitlines():
+        kept.append(raw)
+        line = raw.strip()
+        if line.startswith("#EXTINF:"):
+            pending = True
+        elif line and not line.startswith("#") and pending:
+            pending = False
+            seen += 1
+            if seen == count:
+                break
+    return "\n".join(kept) + "\n"
+
+
+def finish_media_playlist(path: Path) -> None:
+    """Turn ffmpeg's finished EVENT playlist into a VOD one that ends with #EXT-X-ENDLIST."""
+    text = path.read_text()
+    lines = [
+        "#EXT-X-PLAYLIST-TYPE:VOD" if line.strip() == "#EXT-X-PLAYLIST-TYPE:EVENT" else line
+        for line in text.splitlines()
+    ]
+    if "#EXT-X-ENDLIST" not in (line.strip() for line in lines):
+        lines.append("#EXT-X-ENDLIST")
+    write_atomic(path, "\n".join(lines) + "\n")
 
 
 def avc_codec(init_segment: Path) -> str:

@@ -11,9 +11,11 @@ Design (see the package README in the final report for figures):
   start at the source's keyframes, so they follow the phone's GOP and are not aligned with the
   encoded renditions' 4 s boundaries (hls.js and Safari still switch, just less smoothly).
 * Encode path: ONE ffmpeg process decodes the source once; ``split`` feeds a scaler and x264 per
-  rendition, keyframes forced at every segment boundary with the same expression. There is no
-  early preview here: a low-rung preview would cost a second full decode of the source (for
-  HEVC 1080p about as much as the 360p encode itself), so the set is published when complete.
+  rendition, keyframes forced at every segment boundary with the same expression. Its media
+  playlists are EVENT playlists rewritten after every segment, so while it runs ``preview.py``
+  publishes snapshots of the finished segments of every rung (hard links, atomic swaps, every
+  few seconds) and ``Progress.playable`` turns True once each rung has two segments. A separate
+  low-rung preview encode would cost a second full decode of the source; this costs none.
 * Everything is written in a hidden staging folder beside outdir and swapped in with
   renameat2(RENAME_EXCHANGE); a failure or cancel restores what outdir held before the call.
 * The master playlist is written here (``hls.py``) from measured segment sizes and the avcC of
@@ -31,7 +33,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from media_pipeline import commands, extras, hls, publish, runner
+from media_pipeline import commands, extras, hls, preview, publish, runner
 from media_pipeline.errors import CANCELLED, PipelineError
 from media_pipeline.model import (
     FileEntry,
@@ -108,10 +110,13 @@ class _Tracker:
         """Return a runner callback mapping ffmpeg's out_time to this stage's fraction."""
 
         def tick(out_time: float | None, speed: float | None) -> None:
-            fraction = (out_time or 0.0) / duration_s if duration_s > 0 else 0.0
-            self.update(stage, fraction, speed)
+            self.update(stage, _fraction(out_time, duration_s), speed)
 
         return tick
+
+
+def _fraction(out_time: float | None, duration_s: float) -> float:
+    return (out_time or 0.0) / duration_s if duration_s > 0 else 0.0
 
 
 def _weights(job: Plan) -> dict[str, float]:
@@ -170,8 +175,10 @@ def process(
     """Make HLS, MP4, poster, storyboard and peaks for source and publish them at outdir.
 
     A stream-copyable source is published twice: first its copied top rendition (seconds after
-    start, ``Progress.playable`` turns True), then the full set; both swaps are atomic. On any
-    failure or cancel, outdir is put back as it was before the call and no temp folder remains.
+    start, ``Progress.playable`` turns True), then the full set. Any other source gets a growing
+    preview of the encode's finished segments while it runs, then the full set. Every swap is
+    atomic. On any failure or cancel, outdir is put back as it was before the call and no temp
+    folder remains.
     """
     started = time.monotonic()
     source = Path(source).resolve()
@@ -201,8 +208,7 @@ def process(
     )
     workdir = publish.staging_dir(outdir, "staging")
     watch = dataclasses.replace(watch, watch_dir=workdir)
-    previous: Path | None = None  # the set that was at outdir before a preview replaced it
-    preview_live = False
+    shown = publish.Outdir(outdir)
     time_to_playable: float | None = None
     timings: dict[str, float] = {}
     try:
@@ -222,30 +228,53 @@ def process(
             _make_poster(source, info, workdir, watch, tracker, timings)
             _write_master(workdir, (copy,), job)
             # Publish the copied rendition now: a long phone lesson plays within seconds.
-            preview = publish.staging_dir(outdir, "preview")
+            snapshot = publish.staging_dir(outdir, "preview")
             try:
-                publish.link_tree(workdir, preview)
-                previous = publish.swap_in(preview, outdir)
+                publish.link_tree(workdir, snapshot)
             except BaseException:
-                publish.remove(preview)
+                publish.remove(snapshot)
                 raise
-            preview_live = True
+            shown.show(snapshot)
             tracker.playable = True
             time_to_playable = time.monotonic() - started
             tracker.update("poster", 1.0, force=True)
+        else:
+            # Before the encode (one seeked frame, ~0.2 s), so the first preview has a poster.
+            _make_poster(source, info, workdir, watch, tracker, timings)
         _check_cancel(cancel)
         if job.encoded:
+            live = None
+            if copy is None:
+                live = preview.LivePreview(
+                    workdir, shown, job.encoded, eval_fraction(job.fps), job.has_audio
+                )
+
+            def on_encode_tick(out_time: float | None, speed: float | None) -> None:
+                nonlocal time_to_playable
+                # Runs in runner.run's watch loop, between its cancel and watchdog checks.
+                first = live is not None and live.poll()
+                if first:
+                    tracker.playable = True
+                    time_to_playable = time.monotonic() - started
+                fraction = _fraction(out_time, info.duration_s)
+                tracker.update("encode", fraction, speed, force=first)
+
             mark = time.monotonic()
             runner.run(
                 commands.encode_args(source, job, job.encoded, settings),
                 kind="encode",
                 watch=watch,
                 cwd=workdir,
-                on_tick=tracker.ticker("encode", info.duration_s),
+                on_tick=on_encode_tick,
             )
             timings["encode_s"] = round(time.monotonic() - mark, 3)
-        if copy is None:
-            _make_poster(source, info, workdir, watch, tracker, timings)
+            # The whole ladder plays (ENDLIST included) while the storyboard and peaks are made.
+            if live is not None and live.poll(final=True):
+                tracker.playable = True
+                time_to_playable = time.monotonic() - started
+                tracker.update("encode", 1.0, force=True)
+            for r in job.encoded:
+                hls.finish_media_playlist(workdir / "hls" / r.name / "index.m3u8")
         _check_cancel(cancel)
         mark = time.monotonic()
         tracker.update("storyboard", 0.0, force=True)
@@ -302,21 +331,12 @@ def process(
             raise PipelineError(runner.too_big(watch.max_bytes))
         text = json.dumps(manifest.to_dict(), indent=2, sort_keys=True) + "\n"
         (workdir / "manifest.json").write_text(text)
-        replaced = publish.swap_in(workdir, outdir)
-        # What was swapped out is either the preview or the set from an earlier run.
-        publish.remove(replaced)
-        publish.remove(previous)
+        shown.finish(workdir)
         if on_progress is not None:
             on_progress(Progress("done", 100.0, 0.0, True, None))
         return manifest
     except BaseException:
-        if preview_live:
-            # Put outdir back as it was before this run: the earlier set, or nothing.
-            if previous is not None:
-                stale = publish.swap_in(previous, outdir)
-                publish.remove(stale)
-            else:
-                publish.remove(outdir)
+        shown.restore()
         publish.remove(workdir)
         raise
     finally:

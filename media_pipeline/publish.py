@@ -84,3 +84,48 @@ def link_tree(src: Path, dst: Path) -> None:
             if name.startswith("."):
                 continue
             os.link(Path(dirpath) / name, dst / rel / name)
+
+
+class Outdir:
+    """Swap previews and then the full set into outdir, remembering what it held before.
+
+    The first preview displaces what outdir held before the call (an earlier full set, or
+    nothing); that is kept aside until the run ends so a failure or cancel can put it back.
+    Later previews displace earlier previews, which are deleted at once.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.previous: Path | None = None
+        self.preview_live = False
+
+    def show(self, preview: Path) -> None:
+        """Swap a complete preview folder in; delete it instead if the swap fails."""
+        try:
+            replaced = swap_in(preview, self.path)
+        except BaseException:
+            remove(preview)
+            raise
+        if self.preview_live:
+            remove(replaced)
+        else:
+            self.previous, self.preview_live = replaced, True
+
+    def finish(self, workdir: Path) -> None:
+        """Swap the full set in and delete whatever it displaced."""
+        replaced = swap_in(workdir, self.path)
+        # What was swapped out is either the preview or the set from an earlier run.
+        remove(replaced)
+        remove(self.previous)
+        self.previous, self.preview_live = None, False
+
+    def restore(self) -> None:
+        """Put outdir back as it was before this run: the earlier set, or nothing."""
+        if not self.preview_live:
+            return
+        if self.previous is not None:
+            stale = swap_in(self.previous, self.path)
+            remove(stale)
+        else:
+            remove(self.path)
+        self.previous, self.preview_live = None, False
