@@ -29,6 +29,12 @@ def csrf_exempt(view: F) -> F:
     return view
 
 
+def streams_body(view: F) -> F:
+    """Mark a view that streams large request bodies itself (tus uploads), past the 1 MiB cap."""
+    view._loupe_streams_body = True  # type: ignore[attr-defined]
+    return view
+
+
 def login_rate_limit() -> str:
     """Return the configured limit on login attempts per client address."""
     return str(current_app.config["LOGIN_RATE_LIMIT"])
@@ -103,10 +109,15 @@ def _before_request() -> None:
         login_manager._update_request_context_with_user(user)
         g.auth_via_token = True
         return
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "_loupe_streams_body", False):
+        # Raised before anything (the CSRF check included) touches the body and applies the cap.
+        request.max_content_length = int(current_app.config["UPLOAD_MAX_BYTES"]) + 1
     if request.method not in SAFE_METHODS:
-        view = current_app.view_functions.get(request.endpoint or "")
         if getattr(view, "_loupe_csrf_exempt", False):
             return
+        if getattr(view, "_loupe_auth_required", False) and not current_user.is_authenticated:
+            return  # the view answers 401: signing in, not a CSRF token, is what is missing
         csrf.protect()
 
 

@@ -79,6 +79,7 @@ def operation(
                 kwargs["body"] = parse_body(body)
             return view(*args, **kwargs)
 
+        wrapper._loupe_auth_required = auth  # type: ignore[attr-defined]
         name = f"{view.__name__}"
         bp.add_url_rule(rule, endpoint=name, view_func=wrapper, methods=[method])
         _operations[(f"{bp.name}.{name}", method)] = Operation(

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from app.api.openapi import operation
 from app.models import Upload
+from app.security import streams_body
 from app.services import uploads
 from app.services.errors import Invalid, NotFound
 
@@ -80,9 +81,7 @@ def _checksum() -> tuple[str, bytes] | None:
 
 
 def _body_stream() -> Any:
-    # Uploads stream past the app-wide 1 MiB request limit, up to the upload limit.
-    request.max_content_length = int(current_app.config["UPLOAD_MAX_BYTES"]) + 1
-    return request.stream
+    return request.stream  # capped at the upload limit by @streams_body, not the 1 MiB default
 
 
 def _state_headers(upload: Upload, response: Response) -> Response:
@@ -126,6 +125,7 @@ def discover() -> Response:
     status=201,
     responses={413: "Too large, or over your storage quota", 412: "Missing Tus-Resumable"},
 )
+@streams_body
 def create() -> Response:
     user = current_user._get_current_object()
     upload = uploads.create_upload(
@@ -171,6 +171,7 @@ def offset(upload_id: str) -> Response:
         460: "Checksum mismatch; the chunk was discarded",
     },
 )
+@streams_body
 def append(upload_id: str) -> Response | tuple[Response, int]:
     if request.content_type != OCTETS:
         return jsonify(error=f"Content-Type must be {OCTETS}.", field="Content-Type"), 415

@@ -326,3 +326,39 @@ def test_a_dropped_connection_keeps_what_arrived(tus: Tus) -> None:
     assert response.status_code in (204, 400)  # nobody is there to read it
     assert tus.head(url).headers["Upload-Offset"] == "25"
     assert tus.patch(url, 25, b"e" * 75).status_code == 204
+
+
+def test_browser_sized_chunks_pass_with_the_session_cookie(tus: Tus) -> None:
+    chunk = b"c" * (
+        5 * 1024 * 1024
+    )  # the page's chunk size, far over the 1 MiB cap on other requests
+    created = tus.client.post(
+        "/api/uploads/",
+        data=chunk[: 2 * 1024 * 1024],
+        content_type=OCTETS,
+        headers={**tus.headers, "Upload-Length": str(2 * len(chunk))},
+    )
+    assert created.status_code == 201
+    assert created.headers["Upload-Offset"] == str(2 * 1024 * 1024)
+    url = created.headers["Location"]
+    assert tus.patch(url, 2 * 1024 * 1024, chunk).status_code == 204
+    # Everywhere else the 1 MiB cap still holds.
+    big_json = tus.client.post(
+        "/api/tokens",
+        data=b"x" * (2 * 1024 * 1024),
+        content_type="application/json",
+        headers=tus.headers,
+    )
+    assert big_json.status_code == 413
+
+
+def test_signed_out_writes_get_401_not_a_csrf_error(app: Flask) -> None:
+    client = app.test_client()
+    assert client.post("/api/uploads/", headers={**TUS, "Upload-Length": "5"}).status_code == 401
+    assert (
+        client.patch(
+            "/api/uploads/abcdefghijklmnopqrstuvwx", headers=TUS, content_type=OCTETS
+        ).status_code
+        == 401
+    )
+    assert client.post("/api/tokens", json={"name": "x"}).status_code == 401
