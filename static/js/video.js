@@ -11,7 +11,8 @@ let hls = null;
 export function attach(element, { hlsUrl, mp4Url, poster }) {
   element.poster = poster;
   if (Hls.isSupported()) {
-    const player = new Hls({ capLevelToPlayerSize: true, startLevel: -1 });
+    // startPosition 0: a lesson still being encoded is a growing (EVENT) playlist; start it at 0:00.
+    const player = new Hls({ capLevelToPlayerSize: true, startLevel: -1, startPosition: 0 });
     player.on(Hls.Events.ERROR, (_event, data) => {
       if (data.fatal) {
         // The adaptive stream failed for good: the progressive MP4 still plays.
