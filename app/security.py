@@ -99,6 +99,10 @@ def _bearer_token() -> str | None:
 
 def _before_request() -> None:
     audit.set_client_address(request.remote_addr)
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "_loupe_streams_body", False):
+        # Raised before anything (the CSRF check included) touches the body and applies the cap.
+        request.max_content_length = int(current_app.config["UPLOAD_MAX_BYTES"]) + 1
     raw = _bearer_token()
     if raw is not None:
         # A token request is that token's user alone: any cookie is ignored, none is created,
@@ -109,10 +113,6 @@ def _before_request() -> None:
         login_manager._update_request_context_with_user(user)
         g.auth_via_token = True
         return
-    view = current_app.view_functions.get(request.endpoint or "")
-    if getattr(view, "_loupe_streams_body", False):
-        # Raised before anything (the CSRF check included) touches the body and applies the cap.
-        request.max_content_length = int(current_app.config["UPLOAD_MAX_BYTES"]) + 1
     if request.method not in SAFE_METHODS:
         if getattr(view, "_loupe_csrf_exempt", False):
             return

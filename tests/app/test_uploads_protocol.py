@@ -362,3 +362,21 @@ def test_signed_out_writes_get_401_not_a_csrf_error(app: Flask) -> None:
         == 401
     )
     assert client.post("/api/tokens", json={"name": "x"}).status_code == 401
+
+
+def test_big_chunks_with_a_bearer_token(app: Flask, teacher: User, client: FlaskClient) -> None:
+    from app.services import accounts
+
+    _, raw = accounts.create_api_token(teacher, "obs")
+    headers = {**TUS, "Authorization": f"Bearer {raw}"}
+    chunk = b"t" * (8 * 1024 * 1024)
+    created = client.post("/api/uploads/", headers={**headers, "Upload-Length": str(len(chunk))})
+    assert created.status_code == 201
+    done = client.patch(
+        created.headers["Location"],
+        data=chunk,
+        content_type=OCTETS,
+        headers={**headers, "Upload-Offset": "0"},
+    )
+    assert done.status_code == 204
+    assert "Loupe-Video-Id" in done.headers
