@@ -76,7 +76,10 @@ def demo() -> None:
     from app.demo import seed_demo
 
     with _context():
+        from app.services.frameworks import ensure_builtins
+
         _upgrade()
+        ensure_builtins()
         created = seed_demo()
     click.echo("Demo district seeded." if created else "Demo district already present.")
     _print_logins()
@@ -244,7 +247,10 @@ def serve(host: str, port: int, with_demo: bool, with_worker: bool) -> None:
 
     app = _app()
     with app.app_context():
+        from app.services.frameworks import ensure_builtins
+
         _upgrade()
+        ensure_builtins()
         if with_demo:
             seed_demo()
     children: list[subprocess.Popen[bytes]] = []

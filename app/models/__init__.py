@@ -3,6 +3,7 @@
 from app.models.audit import AuditEvent
 from app.models.base import Base
 from app.models.organization import Organization, School
+from app.models.rubric import Framework, FrameworkStatus, RubricDimension, RubricLevel
 from app.models.upload import Upload
 from app.models.user import ApiToken, CoachAssignment, Invitation, LoginSession, Role, User
 from app.models.video import SharePermission, Video, VideoShare, VideoStatus
@@ -12,10 +13,14 @@ __all__ = [
     "AuditEvent",
     "Base",
     "CoachAssignment",
+    "Framework",
+    "FrameworkStatus",
     "Invitation",
     "LoginSession",
     "Organization",
     "Role",
+    "RubricDimension",
+    "RubricLevel",
     "School",
     "SharePermission",
     "Upload",

@@ -25,7 +25,7 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
-from app.services import audit
+from app.services import audit, frameworks
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 
 _hashers: dict[tuple[int, int], PasswordHasher] = {}
@@ -175,6 +175,7 @@ def create_organization(name: str, slug: str) -> Organization:
         organization_id=org.id,
     )
     db.session.commit()
+    frameworks.seed_builtins(org)
     return org
 
 
