@@ -77,8 +77,9 @@ def home() -> str:
     me = _me()
     if me.role == Role.ADMIN:
         return admin_page()
-    own = [v for v in videos.list_videos(me) if v.owner_id == me.id]
-    shared = [v for v in videos.list_videos(me) if v.owner_id != me.id]
+    visible = videos.list_videos(me)
+    own = [v for v in visible if v.owner_id == me.id]
+    shared = [v for v in visible if v.owner_id != me.id]
     if me.role == Role.COACH:
         teachers = accounts.caseload(me)
         by_teacher = {t.id: [v for v in shared if v.owner_id == t.id] for t in teachers}
