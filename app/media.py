@@ -10,6 +10,7 @@ from werkzeug.exceptions import NotFound, Unauthorized
 from werkzeug.wrappers import Response
 
 from app.policy import VideoAction
+from app.security import signed_in_user
 from app.services import videos
 from app.storage import storage
 
@@ -26,7 +27,7 @@ def media(video_id: int, path: str) -> Response:
     if PurePosixPath(path).suffix.lower() not in SERVED_SUFFIXES:
         raise NotFound("No such file.")
     download = request.args.get("download") == "1"
-    user = current_user._get_current_object()
+    user = signed_in_user()
     video = videos.get_video(user, video_id, VideoAction.DOWNLOAD if download else VideoAction.VIEW)
     file = storage().resolve(video.id, path)
     if file is None:

@@ -23,6 +23,12 @@ CSP = (
 )
 
 
+def signed_in_user() -> User:
+    """Return the person the request is signed in as (callers have checked that someone is)."""
+    user: User = current_user._get_current_object()
+    return user
+
+
 def csrf_exempt(view: F) -> F:
     """Mark a view that checks its origin itself instead of a CSRF token (the login API)."""
     view._loupe_csrf_exempt = True  # type: ignore[attr-defined]

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, jsonify, request
-from flask_login import current_user
 from pydantic import BaseModel
 
 from app.api.openapi import operation
 from app.models import Framework
+from app.security import signed_in_user
 from app.services import frameworks
 from app.services.frameworks import FrameworkSpec
 
@@ -70,10 +70,6 @@ class FrameworkOut(BaseModel):
         )
 
 
-def _user() -> Any:
-    return current_user._get_current_object()
-
-
 def _out(framework: Framework, status: int = 200) -> Json:
     return jsonify(FrameworkOut.of(framework).model_dump()), status
 
@@ -88,13 +84,13 @@ def _out(framework: Framework, status: int = 200) -> Json:
 )
 def list_frameworks() -> Json:
     everything = request.args.get("include") == "superseded"
-    found = frameworks.list_frameworks(_user(), include_superseded=everything)
+    found = frameworks.list_frameworks(signed_in_user(), include_superseded=everything)
     return jsonify([FrameworkOut.of(f).model_dump() for f in found])
 
 
 @operation(bp, "/<int:framework_id>", "GET", summary="One framework version", response=FrameworkOut)
 def get_framework(framework_id: int) -> Json:
-    return _out(frameworks.get_framework(_user(), framework_id))
+    return _out(frameworks.get_framework(signed_in_user(), framework_id))
 
 
 @operation(
@@ -108,7 +104,7 @@ def get_framework(framework_id: int) -> Json:
 )
 def create_framework(body: FrameworkSpec) -> Json:
     framework = frameworks.create_framework(
-        _user(), body, publish=request.args.get("publish") == "1"
+        signed_in_user(), body, publish=request.args.get("publish") == "1"
     )
     return _out(framework, 201)
 
@@ -123,7 +119,7 @@ def create_framework(body: FrameworkSpec) -> Json:
     status=201,
 )
 def import_framework(body: FrameworkSpec) -> Json:
-    return _out(frameworks.create_framework(_user(), body), 201)
+    return _out(frameworks.create_framework(signed_in_user(), body), 201)
 
 
 @operation(
@@ -137,7 +133,7 @@ def import_framework(body: FrameworkSpec) -> Json:
     responses={409: "An old, superseded version"},
 )
 def update_framework(framework_id: int, body: FrameworkSpec) -> Json:
-    return _out(frameworks.update_framework(_user(), framework_id, body))
+    return _out(frameworks.update_framework(signed_in_user(), framework_id, body))
 
 
 @operation(
@@ -149,7 +145,7 @@ def update_framework(framework_id: int, body: FrameworkSpec) -> Json:
     responses={409: "Not a draft"},
 )
 def publish_framework(framework_id: int) -> Json:
-    return _out(frameworks.publish(_user(), framework_id))
+    return _out(frameworks.publish(signed_in_user(), framework_id))
 
 
 @operation(
@@ -160,7 +156,7 @@ def publish_framework(framework_id: int) -> Json:
     response=FrameworkSpec,
 )
 def export_framework(framework_id: int) -> Json:
-    framework = frameworks.get_framework(_user(), framework_id)
+    framework = frameworks.get_framework(signed_in_user(), framework_id)
     response = jsonify(frameworks.export_spec(framework))
     slug = (
         "".join(c if c.isalnum() else "-" for c in framework.name.lower()).strip("-") or "framework"

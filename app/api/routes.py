@@ -6,7 +6,6 @@ import secrets
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify
-from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from app import policy
@@ -31,6 +30,7 @@ from app.security import (
     csrf_exempt,
     end_session,
     login_rate_limit,
+    signed_in_user,
     start_session,
 )
 from app.services import accounts, processing, videos
@@ -39,10 +39,6 @@ from app.services.errors import Forbidden
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 Json = tuple[Any, int] | Any
-
-
-def _user() -> Any:
-    return current_user._get_current_object()
 
 
 @operation(
@@ -76,7 +72,7 @@ def logout() -> Json:
 
 @operation(bp, "/me", "GET", summary="Who is signed in", response=MeOut)
 def me() -> Json:
-    user = _user()
+    user = signed_in_user()
     return jsonify(
         MeOut(**UserOut.of(user).model_dump(), csrf_token=generate_csrf()).model_dump(mode="json")
     )
@@ -91,13 +87,13 @@ def me() -> Json:
     many=True,
 )
 def list_videos() -> Json:
-    user = _user()
+    user = signed_in_user()
     return jsonify([VideoOut.of(v, user).model_dump(mode="json") for v in videos.list_videos(user)])
 
 
 @operation(bp, "/videos/<int:video_id>", "GET", summary="One video", response=VideoOut)
 def get_video(video_id: int) -> Json:
-    user = _user()
+    user = signed_in_user()
     video = videos.view_video(user, video_id)
     return jsonify(VideoOut.of(video, user).model_dump(mode="json"))
 
@@ -110,7 +106,7 @@ def get_video(video_id: int) -> Json:
     status=204,
 )
 def delete_video(video_id: int) -> Json:
-    videos.delete_video(_user(), video_id)
+    videos.delete_video(signed_in_user(), video_id)
     return "", 204
 
 
@@ -124,7 +120,7 @@ def delete_video(video_id: int) -> Json:
     responses={409: "Already processing, or the original upload is gone"},
 )
 def reprocess_video(video_id: int) -> Json:
-    user = _user()
+    user = signed_in_user()
     video = processing.request_processing(user, video_id)
     return jsonify(VideoOut.of(video, user).model_dump(mode="json")), 202
 
@@ -138,7 +134,7 @@ def reprocess_video(video_id: int) -> Json:
     many=True,
 )
 def list_shares(video_id: int) -> Json:
-    shares = videos.active_shares(_user(), video_id)
+    shares = videos.active_shares(signed_in_user(), video_id)
     return jsonify([ShareOut.of(s).model_dump(mode="json") for s in shares])
 
 
@@ -152,7 +148,7 @@ def list_shares(video_id: int) -> Json:
     status=201,
 )
 def create_share(video_id: int, body: ShareIn) -> Json:
-    share = videos.share_video(_user(), video_id, body.email, body.permission)
+    share = videos.share_video(signed_in_user(), video_id, body.email, body.permission)
     return jsonify(ShareOut.of(share).model_dump(mode="json")), 201
 
 
@@ -164,14 +160,14 @@ def create_share(video_id: int, body: ShareIn) -> Json:
     status=204,
 )
 def revoke_share(video_id: int, share_id: int) -> Json:
-    videos.revoke_share(_user(), video_id, share_id)
+    videos.revoke_share(signed_in_user(), video_id, share_id)
     return "", 204
 
 
 @operation(bp, "/tokens", "GET", summary="Your personal API tokens", response=TokenOut, many=True)
 def list_tokens() -> Json:
     return jsonify(
-        [TokenOut.of(t).model_dump(mode="json") for t in accounts.list_api_tokens(_user())]
+        [TokenOut.of(t).model_dump(mode="json") for t in accounts.list_api_tokens(signed_in_user())]
     )
 
 
@@ -185,7 +181,7 @@ def list_tokens() -> Json:
     status=201,
 )
 def create_token(body: TokenIn) -> Json:
-    token, raw = accounts.create_api_token(_user(), body.name)
+    token, raw = accounts.create_api_token(signed_in_user(), body.name)
     return jsonify(
         TokenCreatedOut(**TokenOut.of(token).model_dump(), token=raw).model_dump(mode="json")
     ), 201
@@ -193,7 +189,7 @@ def create_token(body: TokenIn) -> Json:
 
 @operation(bp, "/tokens/<int:token_id>", "DELETE", summary="Revoke one of your tokens", status=204)
 def revoke_token(token_id: int) -> Json:
-    accounts.revoke_api_token(_user(), token_id)
+    accounts.revoke_api_token(signed_in_user(), token_id)
     return "", 204
 
 
@@ -206,7 +202,7 @@ def revoke_token(token_id: int) -> Json:
     status=202,
 )
 def system_ping() -> Json:
-    user = _user()
+    user = signed_in_user()
     if not policy.may_manage_district(user, user.organization_id):
         raise Forbidden("Only administrators check the job system.")
     nonce = secrets.token_urlsafe(8)

@@ -13,12 +13,11 @@ from email.utils import format_datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
-from flask_login import current_user
 from pydantic import BaseModel
 
 from app.api.openapi import operation
 from app.models import Upload
-from app.security import streams_body
+from app.security import signed_in_user, streams_body
 from app.services import uploads
 from app.services.errors import Invalid, NotFound
 
@@ -127,7 +126,7 @@ def discover() -> Response:
 )
 @streams_body
 def create() -> Response:
-    user = current_user._get_current_object()
+    user = signed_in_user()
     upload = uploads.create_upload(
         user, _number("Upload-Length"), request.headers.get("Upload-Metadata")
     )
@@ -147,7 +146,7 @@ def create() -> Response:
     responses={410: "The upload expired"},
 )
 def offset(upload_id: str) -> Response:
-    upload = uploads.get_upload(current_user._get_current_object(), _valid_id(upload_id))
+    upload = uploads.get_upload(signed_in_user(), _valid_id(upload_id))
     response = _state_headers(upload, Response(status=200))
     response.headers["Upload-Length"] = str(upload.length)
     if upload.raw_metadata:
@@ -177,7 +176,7 @@ def append(upload_id: str) -> Response | tuple[Response, int]:
         return jsonify(error=f"Content-Type must be {OCTETS}.", field="Content-Type"), 415
     checksum = _checksum()
     upload = uploads.append(
-        current_user._get_current_object(),
+        signed_in_user(),
         _valid_id(upload_id),
         _number("Upload-Offset"),
         _body_stream(),
@@ -194,7 +193,7 @@ def append(upload_id: str) -> Response | tuple[Response, int]:
     status=204,
 )
 def terminate(upload_id: str) -> Response:
-    uploads.terminate(current_user._get_current_object(), _valid_id(upload_id))
+    uploads.terminate(signed_in_user(), _valid_id(upload_id))
     return Response(status=204)
 
 
@@ -202,7 +201,7 @@ def terminate(upload_id: str) -> Response:
     bp, "/<upload_id>", "GET", summary="An upload's progress as JSON", response=UploadStatusOut
 )
 def status(upload_id: str) -> Response:
-    upload = uploads.get_upload(current_user._get_current_object(), _valid_id(upload_id))
+    upload = uploads.get_upload(signed_in_user(), _valid_id(upload_id))
     body = UploadStatusOut(
         id=upload.id,
         length=upload.length,

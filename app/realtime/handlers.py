@@ -11,6 +11,7 @@ from flask_socketio import ConnectionRefusedError, join_room, leave_room
 
 from app.extensions import socketio
 from app.realtime import NAMESPACE, user_room, video_room
+from app.security import signed_in_user
 from app.services import audit, videos
 from app.services.errors import ServiceError
 
@@ -39,7 +40,7 @@ def on_video_join(data: Any) -> dict[str, Any]:
         return {"ok": False, "error": "Send {video_id: <positive integer>}."}
     audit.set_client_address(request.remote_addr)
     try:
-        videos.get_video(current_user._get_current_object(), video_id)
+        videos.get_video(signed_in_user(), video_id)
     except ServiceError as exc:
         return {"ok": False, "error": exc.message}
     join_room(video_room(video_id))

@@ -16,17 +16,13 @@ from app.security import (
     end_session,
     login_rate_limit,
     signed_in,
+    signed_in_user,
     start_session,
 )
 from app.services import accounts, videos
 from app.services.errors import ServiceError
 
 bp = Blueprint("web", __name__, template_folder="templates")
-
-
-def _me() -> User:
-    user: User = current_user._get_current_object()
-    return user
 
 
 @bp.get("/login")
@@ -74,7 +70,7 @@ def logout() -> Response:
 @signed_in
 def home() -> str:
     """Show the home of the signed-in person's role."""
-    me = _me()
+    me = signed_in_user()
     if me.role == Role.ADMIN:
         return admin_page()
     visible = videos.list_videos(me)
@@ -95,7 +91,7 @@ def home() -> str:
 @signed_in
 def video_page(video_id: int) -> str:
     """Show one lesson video."""
-    me = _me()
+    me = signed_in_user()
     video = videos.view_video(me, video_id)
     return render_template("video.html", video=video, actions=policy.video_actions(me, video))
 
@@ -104,7 +100,7 @@ def video_page(video_id: int) -> str:
 @signed_in
 def upload_page() -> str:
     """Upload or record lessons: resumable (tus) uploads, then live processing progress."""
-    if not policy.may_own_videos(_me()):
+    if not policy.may_own_videos(signed_in_user()):
         abort(404)
     return render_template("upload.html")
 
@@ -113,14 +109,14 @@ def upload_page() -> str:
 @signed_in
 def account() -> str:
     """Show one's account and personal API tokens."""
-    return render_template("account.html", tokens=accounts.list_api_tokens(_me()))
+    return render_template("account.html", tokens=accounts.list_api_tokens(signed_in_user()))
 
 
 @bp.post("/account/password")
 @signed_in
 def change_password() -> Response:
     """Change one's password; the session continues with a fresh cookie."""
-    me = _me()
+    me = signed_in_user()
     try:
         accounts.change_password(
             me,
@@ -139,7 +135,7 @@ def change_password() -> Response:
 
 
 def _admin() -> User:
-    me = _me()
+    me = signed_in_user()
     if not policy.may_manage_district(me, me.organization_id):
         abort(404)
     return me
