@@ -19,6 +19,9 @@ def video_room(video_id: int) -> str:
     return f"video:{video_id}"
 
 
-def publish(event: str, data: dict[str, Any], *, room: str) -> None:
-    """Send an event to a room's browsers from any process, through the message queue."""
+def publish(event: str, data: dict[str, Any], *, room: str | list[str]) -> None:
+    """Send an event to the browsers in a room (or rooms) from any process, via the queue.
+
+    Given several rooms, a socket in more than one of them still gets the event once.
+    """
     socketio.emit(event, data, to=room, namespace=NAMESPACE)

@@ -32,8 +32,7 @@ def _announce_status(video: Video) -> None:
         "failure_reason": video.failure_reason,
         "duration_s": video.duration_s,
     }
-    publish("video.status", data, room=user_room(video.owner_id))
-    publish("video.status", data, room=video_room(video.id))
+    publish("video.status", data, room=[user_room(video.owner_id), video_room(video.id)])
 
 
 def enqueue(video_id: int, *, force: bool = False) -> None:
@@ -146,8 +145,7 @@ def heartbeat(video_id: int, job_id: str, progress: dict[str, Any]) -> bool:
     video.processing = {**video.processing, **progress, "heartbeat_at": utcnow().timestamp()}
     db.session.commit()
     event = {"video_id": video_id, **progress}
-    publish("video.progress", event, room=user_room(video.owner_id))
-    publish("video.progress", event, room=video_room(video_id))
+    publish("video.progress", event, room=[user_room(video.owner_id), video_room(video_id)])
     if first_playable:
         publish("video.playable", {"video_id": video_id}, room=video_room(video_id))
     return True

@@ -124,8 +124,9 @@ def delete_video(user: User, video_id: int) -> None:
     db.session.delete(video)
     db.session.commit()
     storage().delete_video(video_id)
-    publish("video.deleted", {"video_id": video_id}, room=video_room(video_id))
-    publish("video.deleted", {"video_id": video_id}, room=user_room(user.id))
+    publish(
+        "video.deleted", {"video_id": video_id}, room=[video_room(video_id), user_room(user.id)]
+    )
 
 
 def active_shares(user: User, video_id: int) -> list[VideoShare]:

@@ -137,3 +137,23 @@ def test_second_start_reuses_the_data(tmp_path: Path) -> None:
         assert requests.get(f"{second.url}/api/videos", timeout=5).status_code == 401
     finally:
         stop_server(second)
+
+
+def test_an_owner_in_both_rooms_gets_each_event_once(server: LiveServer) -> None:
+    app = server.app()
+    with app.app_context():
+        teacher = accounts.find_user_by_email(TEACHER)
+        assert teacher is not None
+        watched = videos.create_video(teacher, title="Watched").id
+        fence = videos.create_video(teacher, title="Fence").id
+    owner = Browser(server, TEACHER)
+    try:
+        assert owner.sio.call("video.join", {"video_id": watched}, timeout=10) == {"ok": True}
+        assert owner.http.delete(f"{server.url}/api/videos/{watched}").status_code == 204
+        assert owner.http.delete(f"{server.url}/api/videos/{fence}").status_code == 204
+        owner.expect("video.deleted", video_id=watched)
+        # Events arrive in order: once the fence's event is here, no copy of the first can follow.
+        seen = [owner.expect("video.deleted")["video_id"]]
+        assert seen == [fence]
+    finally:
+        owner.close()
