@@ -1,5 +1,6 @@
 """Every model, importable from one place."""
 
+from app.models.annotation import Annotation, AnnotationKind, AnnotationReply, Visibility
 from app.models.audit import AuditEvent
 from app.models.base import Base
 from app.models.organization import Organization, School
@@ -9,6 +10,9 @@ from app.models.user import ApiToken, CoachAssignment, Invitation, LoginSession,
 from app.models.video import SharePermission, Video, VideoShare, VideoStatus
 
 __all__ = [
+    "Annotation",
+    "AnnotationKind",
+    "AnnotationReply",
     "ApiToken",
     "AuditEvent",
     "Base",
@@ -28,4 +32,5 @@ __all__ = [
     "Video",
     "VideoShare",
     "VideoStatus",
+    "Visibility",
 ]

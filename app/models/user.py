@@ -128,6 +128,10 @@ class CoachAssignment(Base):
     teacher_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The framework this coaching relationship's feedback uses, unless a video names one.
+    framework_id: Mapped[int | None] = mapped_column(
+        ForeignKey("framework.id", ondelete="SET NULL")
+    )
 
     coach: Mapped[User] = relationship(foreign_keys=[coach_id])
     teacher: Mapped[User] = relationship(foreign_keys=[teacher_id])

@@ -48,6 +48,12 @@ class Video(Base):
     source_bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     source_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
     processing: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The framework its feedback uses (any version of the family: the current one is offered).
+    framework_id: Mapped[int | None] = mapped_column(
+        ForeignKey("framework.id", ondelete="SET NULL")
+    )
+    # Counts every change to the video's annotations; orders them for clients catching up.
+    annotation_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -1,0 +1,153 @@
+"""Annotations and replies over JSON; exports of a video's feedback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+
+from app.api.frameworks import FrameworkOut
+from app.api.openapi import operation
+from app.security import signed_in_user
+from app.services import annotations as feedback
+from app.services import videos
+from app.services.annotations import (
+    AnnotationIn,
+    AnnotationOut,
+    AnnotationPage,
+    AnnotationPatch,
+    ReplyIn,
+)
+from app.services.errors import Invalid, NotFound
+
+bp = Blueprint("annotations", __name__, url_prefix="/api")
+Json = tuple[Any, int] | Any
+
+
+def _int_arg(name: str, default: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise Invalid(f"{name} must be a whole number.", field=name) from None
+
+
+def _out(annotation: Any, status: int = 200) -> Json:
+    return jsonify(AnnotationOut.of(annotation).model_dump(mode="json")), status
+
+
+@operation(
+    bp,
+    "/videos/<int:video_id>/annotations",
+    "GET",
+    summary="A video's annotations you may see, oldest change first. Page with `limit` "
+    "(≤ 1000) and `since` (the last cursor); a client catching up after a reconnect sends "
+    "its cursor and gets only what changed, with `removed` ids",
+    response=AnnotationPage,
+)
+def list_annotations(video_id: int) -> Json:
+    page = feedback.list_annotations(
+        signed_in_user(),
+        video_id,
+        since=_int_arg("since", 0),
+        limit=_int_arg("limit", feedback.PAGE),
+    )
+    return jsonify(page.model_dump(mode="json"))
+
+
+@operation(
+    bp,
+    "/videos/<int:video_id>/annotations",
+    "POST",
+    summary="Annotate a moment (start_ms) or a range (start_ms to end_ms); needs comment access",
+    body=AnnotationIn,
+    response=AnnotationOut,
+    status=201,
+)
+def create_annotation(video_id: int, body: AnnotationIn) -> Json:
+    return _out(feedback.create_annotation(signed_in_user(), video_id, body), 201)
+
+
+@operation(
+    bp,
+    "/videos/<int:video_id>/framework",
+    "GET",
+    summary="The framework this video's feedback uses (the video's, your caseload's, or the "
+    "district's instructional framework)",
+    response=FrameworkOut,
+)
+def video_framework(video_id: int) -> Json:
+    user = signed_in_user()
+    framework = feedback.framework_for(videos.get_video(user, video_id), user)
+    if framework is None:
+        raise NotFound("The district has no published framework.")
+    return jsonify(FrameworkOut.of(framework).model_dump())
+
+
+@operation(
+    bp, "/annotations/<int:annotation_id>", "GET", summary="One annotation", response=AnnotationOut
+)
+def get_annotation(annotation_id: int) -> Json:
+    return _out(feedback.get_annotation(signed_in_user(), annotation_id))
+
+
+@operation(
+    bp,
+    "/annotations/<int:annotation_id>",
+    "PATCH",
+    summary="Edit your annotation: only the fields sent change; null clears end_ms or the tag",
+    body=AnnotationPatch,
+    response=AnnotationOut,
+)
+def update_annotation(annotation_id: int, body: AnnotationPatch) -> Json:
+    return _out(feedback.update_annotation(signed_in_user(), annotation_id, body))
+
+
+@operation(
+    bp,
+    "/annotations/<int:annotation_id>",
+    "DELETE",
+    summary="Delete your annotation and its replies",
+    status=204,
+)
+def delete_annotation(annotation_id: int) -> Json:
+    feedback.delete_annotation(signed_in_user(), annotation_id)
+    return "", 204
+
+
+@operation(
+    bp,
+    "/annotations/<int:annotation_id>/replies",
+    "POST",
+    summary="Reply to an annotation; answers with the whole thread",
+    body=ReplyIn,
+    response=AnnotationOut,
+    status=201,
+)
+def add_reply(annotation_id: int, body: ReplyIn) -> Json:
+    return _out(feedback.add_reply(signed_in_user(), annotation_id, body), 201)
+
+
+@operation(
+    bp,
+    "/annotations/<int:annotation_id>/replies/<int:reply_id>",
+    "PATCH",
+    summary="Edit your reply; answers with the whole thread",
+    body=ReplyIn,
+    response=AnnotationOut,
+)
+def update_reply(annotation_id: int, reply_id: int, body: ReplyIn) -> Json:
+    return _out(feedback.update_reply(signed_in_user(), annotation_id, reply_id, body))
+
+
+@operation(
+    bp,
+    "/annotations/<int:annotation_id>/replies/<int:reply_id>",
+    "DELETE",
+    summary="Delete your reply; answers with the whole thread",
+    response=AnnotationOut,
+)
+def delete_reply(annotation_id: int, reply_id: int) -> Json:
+    return _out(feedback.delete_reply(signed_in_user(), annotation_id, reply_id))
