@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import request
 from flask_login import current_user
-from flask_socketio import ConnectionRefusedError, join_room, leave_room
+from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room, rooms
 
 from app.extensions import socketio
 from app.realtime import NAMESPACE, user_room, video_room
@@ -44,7 +44,39 @@ def on_video_join(data: Any) -> dict[str, Any]:
     except ServiceError as exc:
         return {"ok": False, "error": exc.message}
     join_room(video_room(video_id))
+    # Presence without shared state: the others answer with presence.here, relayed to us.
+    emit(
+        "presence.joined",
+        {"video_id": video_id, "sid": _sid(), "user": _me()},
+        to=video_room(video_id),
+        skip_sid=_sid(),
+    )
     return {"ok": True}
+
+
+def _sid() -> str:
+    sid: str = request.sid  # type: ignore[attr-defined]
+    return sid
+
+
+def _me() -> dict[str, Any]:
+    user = signed_in_user()
+    return {"id": user.id, "name": user.name, "role": user.role.value}
+
+
+def on_presence_here(data: Any) -> dict[str, Any]:
+    """Tell one newcomer in the room that we are watching too."""
+    video_id = _video_id(data)
+    to = data.get("to") if isinstance(data, dict) else None
+    if video_id is None or not isinstance(to, str) or video_room(video_id) not in rooms():
+        return {"ok": False, "error": "Join the video first, then send {video_id, to}."}
+    # The relay carries only our own name, to the one socket that announced itself.
+    emit("presence.here", {"video_id": video_id, "sid": _sid(), "user": _me()}, to=to)
+    return {"ok": True}
+
+
+def _left(video_id: int) -> None:
+    emit("presence.left", {"video_id": video_id, "sid": _sid()}, to=video_room(video_id))
 
 
 def on_video_leave(data: Any) -> dict[str, Any]:
@@ -52,8 +84,17 @@ def on_video_leave(data: Any) -> dict[str, Any]:
     video_id = _video_id(data)
     if video_id is None:
         return {"ok": False, "error": "Send {video_id: <positive integer>}."}
-    leave_room(video_room(video_id))
+    if video_room(video_id) in rooms():
+        leave_room(video_room(video_id))
+        _left(video_id)
     return {"ok": True}
+
+
+def on_disconnect(reason: Any = None) -> None:
+    """Tell the video rooms this socket was in that it left."""
+    for room in rooms():
+        if room.startswith("video:"):
+            _left(int(room.split(":", 1)[1]))
 
 
 def on_error(exc: Exception) -> dict[str, Any]:
@@ -70,5 +111,7 @@ def register() -> None:
     socketio.on("connect", namespace=NAMESPACE)(on_connect)
     socketio.on("video.join", namespace=NAMESPACE)(on_video_join)
     socketio.on("video.leave", namespace=NAMESPACE)(on_video_leave)
+    socketio.on("presence.here", namespace=NAMESPACE)(on_presence_here)
+    socketio.on("disconnect", namespace=NAMESPACE)(on_disconnect)
     socketio.on_error(NAMESPACE)(on_error)
     _registered = True

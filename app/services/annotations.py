@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import and_, or_, select, update
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from app import policy
@@ -56,12 +56,6 @@ class AnnotationIn(BaseModel):
     level_id: int | None = Field(None, description="A level of that dimension")
     kind: AnnotationKind = AnnotationKind.NOTE
     visibility: Visibility = Visibility.SHARED
-
-    @model_validator(mode="after")
-    def _range(self) -> AnnotationIn:
-        if self.end_ms is not None and self.end_ms <= self.start_ms:
-            raise ValueError("end_ms must come after start_ms")
-        return self
 
 
 class AnnotationPatch(BaseModel):
@@ -336,7 +330,12 @@ def framework_for(video: Video, viewer: User) -> Framework | None:
             Framework.organization_id == video.organization_id,
             Framework.status == FrameworkStatus.PUBLISHED,
         )
-        .order_by(Framework.builtin.is_(None), Framework.builtin, Framework.id)
+        # The instructional framework first: "Glow and Grow" is a lighter choice one makes.
+        .order_by(
+            func.coalesce(Framework.builtin, "") != "loupe-five",
+            Framework.builtin.is_(None),
+            Framework.id,
+        )
     ).first()
 
 
