@@ -22,6 +22,7 @@ from app.api.schemas import (
     TokenOut,
     UserOut,
     VideoOut,
+    VideoPatch,
 )
 from app.extensions import limiter
 from app.jobs.system import ping
@@ -95,6 +96,20 @@ def list_videos() -> Json:
 def get_video(video_id: int) -> Json:
     user = signed_in_user()
     video = videos.view_video(user, video_id)
+    return jsonify(VideoOut.of(video, user).model_dump(mode="json"))
+
+
+@operation(
+    bp,
+    "/videos/<int:video_id>",
+    "PATCH",
+    summary="Change a lesson's title, subject, grade, date or framework (owner only)",
+    body=VideoPatch,
+    response=VideoOut,
+)
+def update_video(video_id: int, body: VideoPatch) -> Json:
+    user = signed_in_user()
+    video = videos.update_video(user, video_id, body.model_dump(include=body.model_fields_set))
     return jsonify(VideoOut.of(video, user).model_dump(mode="json"))
 
 

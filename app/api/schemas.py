@@ -84,6 +84,9 @@ class VideoOut(BaseModel):
     permissions: list[str] = Field(
         description="What the caller may do: view, download, comment, edit, share, delete"
     )
+    framework_id: int | None = Field(
+        None, description="The framework the owner chose for this lesson's feedback, if any"
+    )
     media: MediaOut | None = Field(None, description="Set once the lesson can be played")
     progress: ProgressOut | None = Field(None, description="Set while the lesson is processed")
 
@@ -117,9 +120,22 @@ class VideoOut(BaseModel):
             created_at=video.created_at,
             is_owner=video.owner_id == viewer.id,
             permissions=sorted(a.value for a in policy.video_actions(viewer, video)),
+            framework_id=video.framework_id,
             media=media,
             progress=progress,
         )
+
+
+class VideoPatch(Strict):
+    """A change to a lesson's details: only the fields sent change."""
+
+    title: str | None = Field(None, max_length=200)
+    subject: str | None = Field(None, max_length=100)
+    grade: str | None = Field(None, max_length=20)
+    recorded_at: date | None = None
+    framework_id: int | None = Field(
+        None, description="The framework its feedback uses; null returns to the default"
+    )
 
 
 class ShareIn(Strict):

@@ -5,12 +5,16 @@ from __future__ import annotations
 import enum
 import secrets
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, str_enum, utcnow
 from app.models.organization import Organization, School
+
+if TYPE_CHECKING:
+    from app.models.rubric import Framework
 
 
 class Role(enum.StrEnum):
@@ -134,4 +138,5 @@ class CoachAssignment(Base):
     )
 
     coach: Mapped[User] = relationship(foreign_keys=[coach_id])
+    framework: Mapped[Framework | None] = relationship()
     teacher: Mapped[User] = relationship(foreign_keys=[teacher_id])

@@ -17,6 +17,8 @@ from app.extensions import db
 from app.models import (
     ApiToken,
     CoachAssignment,
+    Framework,
+    FrameworkStatus,
     Invitation,
     LoginSession,
     Organization,
@@ -469,8 +471,14 @@ def revoke_invitation(actor: User, invitation_id: int) -> None:
 # --- caseloads --------------------------------------------------------------------------------
 
 
-def assign_coach(actor: User | None, coach: User, teacher: User) -> CoachAssignment:
-    """Put a teacher on a coach's caseload (by an admin of their district, or the system)."""
+def assign_coach(
+    actor: User | None, coach: User, teacher: User, *, framework_id: int | None = None
+) -> CoachAssignment:
+    """Put a teacher on a coach's caseload (by an admin of their district, or the system).
+
+    The framework, if named, is the one this relationship's feedback uses; assigning again
+    changes it.
+    """
     if actor is not None and not policy.may_manage_district(actor, coach.organization_id):
         raise Forbidden("Only an administrator of this district manages caseloads.")
     if coach.organization_id != teacher.organization_id:
@@ -484,10 +492,24 @@ def assign_coach(actor: User | None, coach: User, teacher: User) -> CoachAssignm
             CoachAssignment.coach_id == coach.id, CoachAssignment.teacher_id == teacher.id
         )
     ).first()
+    if framework_id is not None:
+        framework = db.session.get(Framework, framework_id)
+        if (
+            framework is None
+            or framework.organization_id != coach.organization_id
+            or framework.status == FrameworkStatus.DRAFT
+        ):
+            raise Invalid("No such published framework in your district.", field="framework_id")
     if existing:
+        if existing.framework_id != framework_id:
+            existing.framework_id = framework_id
+            db.session.commit()
         return existing
     assignment = CoachAssignment(
-        coach_id=coach.id, teacher_id=teacher.id, created_by_id=actor.id if actor else None
+        coach_id=coach.id,
+        teacher_id=teacher.id,
+        created_by_id=actor.id if actor else None,
+        framework_id=framework_id,
     )
     db.session.add(assignment)
     db.session.flush()

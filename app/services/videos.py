@@ -9,7 +9,15 @@ from sqlalchemy import select
 
 from app import policy
 from app.extensions import db
-from app.models import SharePermission, User, Video, VideoShare, VideoStatus
+from app.models import (
+    Framework,
+    FrameworkStatus,
+    SharePermission,
+    User,
+    Video,
+    VideoShare,
+    VideoStatus,
+)
 from app.models.base import utcnow
 from app.policy import VideoAction
 from app.realtime import publish, user_room, video_room
@@ -113,6 +121,35 @@ def videos_owned_by(user: User, owner: User) -> list[Video]:
             .order_by(Video.created_at.desc())
         )
     )
+
+
+def update_video(user: User, video_id: int, changes: dict[str, Any]) -> Video:
+    """Change the details of a video; only its owner can."""
+    video = get_video(user, video_id, VideoAction.EDIT)
+    if "title" in changes:
+        video.title = _text(changes["title"], "title", MAX_TITLE, required=True)  # type: ignore[assignment]
+    if "subject" in changes:
+        video.subject = _text(changes["subject"], "subject", 100)
+    if "grade" in changes:
+        video.grade = _text(changes["grade"], "grade", 20)
+    if "recorded_at" in changes:
+        video.recorded_at = changes["recorded_at"]
+    if "framework_id" in changes:
+        framework_id = changes["framework_id"]
+        if framework_id is not None:
+            framework = db.session.get(Framework, framework_id)
+            if (
+                framework is None
+                or framework.organization_id != video.organization_id
+                or framework.status == FrameworkStatus.DRAFT
+            ):
+                raise Invalid("No such published framework in your district.", field="framework_id")
+        video.framework_id = framework_id
+    audit.record(
+        "video.edited", actor=user, object_type="video", object_id=video.id, fields=sorted(changes)
+    )
+    db.session.commit()
+    return video
 
 
 def delete_video(user: User, video_id: int) -> None:

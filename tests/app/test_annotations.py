@@ -321,3 +321,41 @@ def test_api_round_trip_and_errors(lesson: Lesson, any_db_app: Flask) -> None:
     assert coach.delete(f"/api/annotations/{annotation_id}", headers=headers).status_code == 204
     assert coach.get(f"/api/annotations/{annotation_id}").status_code == 404
     assert any_db_app.test_client().get(url).status_code == 401
+
+
+def test_the_framework_comes_from_the_video_then_the_caseload_then_the_district(
+    lesson: Lesson, any_db_app: Flask
+) -> None:
+    from app.services import accounts
+
+    published = frameworks.list_frameworks(lesson.coach)
+    five = next(f for f in published if f.builtin == "loupe-five")
+    glow = next(f for f in published if f.builtin == "glow-grow")
+    assert feedback.framework_for(lesson.video, lesson.coach) == five
+    accounts.assign_coach(None, lesson.coach, lesson.teacher, framework_id=lesson.framework.id)
+    assert feedback.framework_for(lesson.video, lesson.coach) == lesson.framework
+    assert feedback.framework_for(lesson.video, lesson.viewer) == five  # not their caseload
+
+    owner = any_db_app.test_client()
+    headers = {"X-CSRF-Token": login(owner, lesson.teacher)}
+    url = f"/api/videos/{lesson.video.id}"
+    answer = owner.patch(url, json={"framework_id": glow.id}, headers=headers)
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["framework_id"] == glow.id
+    coach = any_db_app.test_client()
+    coach_headers = {"X-CSRF-Token": login(coach, lesson.coach)}
+    assert coach.get(f"{url}/framework").get_json()["id"] == glow.id
+    # A new version of the chosen framework is used from then on.
+    newer = frameworks.update_framework(
+        lesson.coach, glow.id, frameworks.parse_spec(frameworks.export_spec(glow))
+    )
+    assert coach.get(f"{url}/framework").get_json()["id"] == newer.id
+    assert coach.patch(url, json={"title": "Mine"}, headers=coach_headers).status_code == 403
+    draft = frameworks.create_framework(lesson.coach, frameworks.parse_spec(SPEC))
+    refused = owner.patch(url, json={"framework_id": draft.id}, headers=headers)
+    assert refused.status_code == 400
+    assert refused.get_json()["field"] == "framework_id"
+    blank = owner.patch(url, json={"title": "  "}, headers=headers)
+    assert blank.get_json()["field"] == "title"
+    assert owner.patch(url, json={"framework_id": None}, headers=headers).status_code == 200
+    assert coach.get(f"{url}/framework").get_json()["id"] == lesson.framework.id
