@@ -76,6 +76,28 @@ def visible_videos(user: User) -> Select[Video]:
     return query
 
 
+def video_audience(video: Video) -> list[int]:
+    """Return the ids of everyone who may view the video now, in one query.
+
+    The same rule as video_actions(…) containing VIEW: the active owner and active grantees
+    of unrevoked shares, all of the video's district.
+    """
+    shared = select(VideoShare.grantee_id).where(
+        VideoShare.video_id == video.id, VideoShare.revoked_at.is_(None)
+    )
+    return list(
+        db.session.scalars(
+            select(User.id)
+            .where(
+                User.active.is_(True),
+                User.organization_id == video.organization_id,
+                or_(User.id == video.owner_id, User.id.in_(shared)),
+            )
+            .order_by(User.id)
+        )
+    )
+
+
 def may_share_with(owner: User, grantee: User) -> bool:
     """Answer whether the owner may share a video with this person."""
     return (

@@ -86,6 +86,14 @@ def test_listing_agrees_with_the_matrix(matrix: tuple[Video, dict[str, User]]) -
     assert listed == {who: VideoAction.VIEW in allowed for who, allowed in EXPECTED.items()}
 
 
+def test_live_audience_agrees_with_the_matrix(matrix: tuple[Video, dict[str, User]]) -> None:
+    video, people = matrix
+    audience = set(policy.video_audience(video))
+    assert {who for who, u in people.items() if u.id in audience} == {
+        who for who, allowed in EXPECTED.items() if VideoAction.VIEW in allowed
+    }
+
+
 def test_nobody_signed_in_may_do_nothing(matrix: tuple[Video, dict[str, User]]) -> None:
     video, _ = matrix
     assert policy.video_actions(None, video) == NOTHING
