@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Organization, Role, User
+from app.models import Organization, Role, User, Video
 from app.services import accounts, videos
 
 DEMO_SLUG = "riverbend-demo"
@@ -72,6 +72,113 @@ CASELOADS = {
 }
 
 
+# Feedback on the first lesson, so the player shows what coaching looks like:
+# (author, start s, end s or None, dimension, level score or None, kind, visibility, text,
+#  replies as (author, text)).
+FEEDBACK: tuple[
+    tuple[
+        str, float, float | None, str | None, int | None, str, str, str, tuple[tuple[str, str], ...]
+    ],
+    ...,
+] = (
+    (
+        "maya.chen@riverbend.example",
+        3.2,
+        11.5,
+        "Classroom culture",
+        4,
+        "strength",
+        "shared",
+        "Your **countdown and call-back** got every student's eyes on you in under ten "
+        "seconds. That routine is clearly practised.",
+        (("ana.lopez@riverbend.example", "Thank you! We practised it all of September."),),
+    ),
+    (
+        "maya.chen@riverbend.example",
+        14.0,
+        None,
+        "Lesson content",
+        3,
+        "note",
+        "shared",
+        "Clear learning target, and you connected it to yesterday's work with unit fractions.",
+        (),
+    ),
+    (
+        "maya.chen@riverbend.example",
+        21.5,
+        30.0,
+        "Student engagement",
+        2,
+        "suggestion",
+        "shared",
+        "Three students answered all the questions here. Try a quick *turn and talk* before "
+        "taking answers, so every student rehearses an explanation:\n"
+        "- 30 seconds with a partner\n- then cold-call two pairs",
+        (
+            ("ana.lopez@riverbend.example", "Good idea. Should I assign the partners first?"),
+            ("maya.chen@riverbend.example", "Yes: fixed partners for the week saves time."),
+        ),
+    ),
+    (
+        "maya.chen@riverbend.example",
+        34.0,
+        None,
+        "Access to content",
+        None,
+        "question",
+        "shared",
+        "How did the students who were still counting on fingers get onto the number line?",
+        (),
+    ),
+    (
+        "maya.chen@riverbend.example",
+        41.0,
+        52.0,
+        "Monitoring of student progress",
+        3,
+        "strength",
+        "shared",
+        "Circulating with the clipboard and noting who placed 3/4 correctly: great data for "
+        "tomorrow's small groups.",
+        (),
+    ),
+    (
+        "maya.chen@riverbend.example",
+        47.0,
+        None,
+        "Student engagement",
+        None,
+        "note",
+        "private",
+        "Ask Ana in the debrief about the back table; possible seating change.",
+        (),
+    ),
+    (
+        "ana.lopez@riverbend.example",
+        58.0,
+        66.0,
+        None,
+        None,
+        "question",
+        "shared",
+        "Reflection: I rushed the exit ticket here. Was the pacing OK from your side?",
+        (("maya.chen@riverbend.example", "Slightly rushed; let's plan the last 10 minutes."),),
+    ),
+    (
+        "maya.chen@riverbend.example",
+        69.0,
+        None,
+        "Lesson content",
+        4,
+        "strength",
+        "shared",
+        "Excellent closing question: *which is bigger, 2/3 or 3/4, and how do you know?*",
+        (),
+    ),
+)
+
+
 def demo_exists() -> bool:
     """Answer whether the demo district was seeded already."""
     return (
@@ -117,7 +224,37 @@ def _seed_lessons(users: dict[str, User]) -> None:
         video = videos.create_video(users[owner], title=title, subject=subject, grade=grade)
         if coach:
             videos.share_video(users[owner], video.id, coach, permission)
+        if title == LESSONS[0][1]:
+            _seed_feedback(users, video)
         make_lesson.delay(video.id, seconds)
+
+
+def _seed_feedback(users: dict[str, User], video: Video) -> None:
+    from app.services import annotations
+    from app.services.annotations import AnnotationIn, ReplyIn
+
+    framework = annotations.framework_for(video, users[LESSONS[0][4] or ""])
+    dimensions = {d.name: d for d in framework.dimensions} if framework else {}
+    for author, start, end, dimension_name, score, kind, visibility, text, replies in FEEDBACK:
+        dimension = dimensions.get(dimension_name or "")
+        level = (
+            next((lv for lv in dimension.levels if lv.score == score), None) if dimension else None
+        )
+        made = annotations.create_annotation(
+            users[author],
+            video.id,
+            AnnotationIn(
+                start_ms=int(start * 1000),
+                end_ms=int(end * 1000) if end is not None else None,
+                body=text,
+                dimension_id=dimension.id if dimension else None,
+                level_id=level.id if level else None,
+                kind=kind,
+                visibility=visibility,
+            ),
+        )
+        for replier, reply in replies:
+            annotations.add_reply(users[replier], made.id, ReplyIn(body=reply))
 
 
 def demo_logins() -> list[tuple[str, str, str]]:

@@ -359,3 +359,25 @@ def test_the_framework_comes_from_the_video_then_the_caseload_then_the_district(
     assert blank.get_json()["field"] == "title"
     assert owner.patch(url, json={"framework_id": None}, headers=headers).status_code == 200
     assert coach.get(f"{url}/framework").get_json()["id"] == lesson.framework.id
+
+
+def test_api_never_shows_a_private_note_to_anyone_else(lesson: Lesson, any_db_app: Flask) -> None:
+    coach = any_db_app.test_client()
+    headers = {"X-CSRF-Token": login(coach, lesson.coach)}
+    url = f"/api/videos/{lesson.video.id}/annotations"
+    private = coach.post(
+        url, json={"start_ms": 1, "body": "Only mine", "visibility": "private"}, headers=headers
+    ).get_json()
+    assert coach.get(url).get_json()["annotations"][0]["visibility"] == "private"
+    for person in (lesson.teacher, lesson.viewer):
+        other = any_db_app.test_client()
+        other_headers = {"X-CSRF-Token": login(other, person)}
+        listed = other.get(url).get_json()
+        assert listed["annotations"] == []
+        assert listed["removed"] == []
+        assert "Only mine" not in other.get(f"{url}?since=0&limit=1000").get_data(as_text=True)
+        assert other.get(f"/api/annotations/{private['id']}").status_code == 404
+        reply = other.post(
+            f"/api/annotations/{private['id']}/replies", json={"body": "?"}, headers=other_headers
+        )
+        assert reply.status_code == 404
