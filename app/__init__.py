@@ -43,6 +43,7 @@ def create_app(config: Config | None = None) -> Flask:
     """Build the Flask app: bind the extensions, register the blueprints, nothing else."""
     from app import models  # noqa: F401  (registers every table on the metadata)
     from app.api.annotations import bp as annotations_bp
+    from app.api.debriefs import bp as debriefs_bp
     from app.api.frameworks import bp as frameworks_bp
     from app.api.routes import bp as api_bp
     from app.api.uploads import bp as uploads_bp
@@ -80,6 +81,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(uploads_bp)
     app.register_blueprint(frameworks_bp)
     app.register_blueprint(annotations_bp)
+    app.register_blueprint(debriefs_bp)
     app.register_blueprint(media_bp)
     app.register_blueprint(web_bp)
     return app

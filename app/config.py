@@ -112,6 +112,12 @@ class Config:
         # The demo district gets generated lesson videos unless this is 0 (tests bring their own).
         self.DEMO_LESSONS = env.get("LOUPE_DEMO_LESSONS", "1") != "0"
         self.SWEEP_INTERVAL_SECONDS = _int(env, "LOUPE_SWEEP_INTERVAL_SECONDS", 60)
+        # WebRTC: STUN and TURN for debriefs. TURN credentials are minted per person with
+        # coturn's shared secret (`use-auth-secret`, `static-auth-secret`) and expire.
+        self.STUN_URLS = tuple(u for u in env.get("LOUPE_STUN_URLS", "").split(",") if u.strip())
+        self.TURN_URLS = tuple(u for u in env.get("LOUPE_TURN_URLS", "").split(",") if u.strip())
+        self.TURN_SECRET = env.get("LOUPE_TURN_SECRET", "")
+        self.TURN_TTL_SECONDS = _int(env, "LOUPE_TURN_TTL_SECONDS", 6 * 3600)
         self.MAX_CONTENT_LENGTH = 1024 * 1024  # JSON and forms; uploads stream through tus
         self.JSON_SORT_KEYS = False
 

@@ -3,6 +3,14 @@
 from app.models.annotation import Annotation, AnnotationKind, AnnotationReply, Visibility
 from app.models.audit import AuditEvent
 from app.models.base import Base
+from app.models.debrief import (
+    Debrief,
+    DebriefAttendance,
+    DebriefNote,
+    DebriefParticipant,
+    DebriefRole,
+    NoteKind,
+)
 from app.models.organization import Organization, School
 from app.models.rubric import Framework, FrameworkStatus, RubricDimension, RubricLevel
 from app.models.upload import Upload
@@ -17,10 +25,16 @@ __all__ = [
     "AuditEvent",
     "Base",
     "CoachAssignment",
+    "Debrief",
+    "DebriefAttendance",
+    "DebriefNote",
+    "DebriefParticipant",
+    "DebriefRole",
     "Framework",
     "FrameworkStatus",
     "Invitation",
     "LoginSession",
+    "NoteKind",
     "Organization",
     "Role",
     "RubricDimension",

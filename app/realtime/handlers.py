@@ -10,7 +10,7 @@ from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room, rooms
 
 from app.extensions import socketio
-from app.realtime import NAMESPACE, user_room, video_room
+from app.realtime import NAMESPACE, debrief, user_room, video_room
 from app.security import signed_in_user
 from app.services import audit, videos
 from app.services.errors import ServiceError
@@ -91,10 +91,12 @@ def on_video_leave(data: Any) -> dict[str, Any]:
 
 
 def on_disconnect(reason: Any = None) -> None:
-    """Tell the video rooms this socket was in that it left."""
-    for room in rooms():
+    """Tell the video and debrief rooms this socket was in that it left."""
+    joined = list(rooms())
+    for room in joined:
         if room.startswith("video:"):
             _left(int(room.split(":", 1)[1]))
+    debrief.on_disconnect_rooms(joined)
 
 
 def on_error(exc: Exception) -> dict[str, Any]:
@@ -113,5 +115,7 @@ def register() -> None:
     socketio.on("video.leave", namespace=NAMESPACE)(on_video_leave)
     socketio.on("presence.here", namespace=NAMESPACE)(on_presence_here)
     socketio.on("disconnect", namespace=NAMESPACE)(on_disconnect)
+    for event, handler in debrief.HANDLERS.items():
+        socketio.on(event, namespace=NAMESPACE)(handler)
     socketio.on_error(NAMESPACE)(on_error)
     _registered = True

@@ -1,0 +1,492 @@
+"""Debriefs: create and schedule, who may enter, attendance (the coaching log), notes, ICE.
+
+Only invited people enter; each must be able to watch the lesson discussed. A debrief starts
+when the first person joins and ends when the host ends it for everyone or the last person
+leaves (a reload within the call joins again and reopens it).
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import hmac
+import io
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import or_, select
+
+from app import policy
+from app.extensions import db
+from app.models import (
+    Debrief,
+    DebriefAttendance,
+    DebriefNote,
+    DebriefParticipant,
+    DebriefRole,
+    NoteKind,
+    Role,
+    User,
+    Video,
+)
+from app.models.base import utcnow
+from app.policy import VideoAction
+from app.realtime import publish, user_room
+from app.services import accounts, audit, richtext
+from app.services.errors import Conflict, Forbidden, Invalid, NotFound
+from app.services.videos import get_video
+
+MAX_PEOPLE = 4
+
+
+def debrief_room(debrief_id: int) -> str:
+    """Return the Socket.IO room of the people in one debrief."""
+    return f"debrief:{debrief_id}"
+
+
+class DebriefIn(BaseModel):
+    """A new debrief about a lesson."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    video_id: int
+    participants: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_PEOPLE - 1,
+        description="Emails of the others invited; the lesson's teacher is always invited",
+    )
+    scheduled_for: datetime | None = Field(
+        None, description="When it is planned (ISO 8601 with a time zone); empty for now"
+    )
+
+
+class NoteIn(BaseModel):
+    """A shared note or an action step."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    kind: NoteKind = NoteKind.NOTE
+    body: str = Field(max_length=richtext.MAX_BODY * 2)
+    at_ms: int | None = Field(None, ge=0, description="The lesson time it is about")
+
+
+class NotePatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    done: bool
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def membership(user: User, debrief: Debrief) -> DebriefParticipant | None:
+    """Return the user's invitation to the debrief, if they are an active member of it."""
+    if not user.active or user.organization_id != debrief.organization_id:
+        return None
+    return next((p for p in debrief.participants if p.user_id == user.id), None)
+
+
+def get_debrief(user: User, debrief_id: int) -> Debrief:
+    """Return a debrief the user was invited to; anyone else is told it does not exist."""
+    debrief = db.session.get(Debrief, debrief_id)
+    if debrief is None or membership(user, debrief) is None:
+        raise NotFound("No such debrief.")
+    return debrief
+
+
+def list_debriefs(user: User) -> list[Debrief]:
+    """Return the user's debriefs: upcoming and live first, then the most recent."""
+    mine = select(DebriefParticipant.debrief_id).where(DebriefParticipant.user_id == user.id)
+    found = db.session.scalars(
+        select(Debrief)
+        .where(Debrief.id.in_(mine), Debrief.organization_id == user.organization_id)
+        .order_by(Debrief.created_at.desc())
+        .limit(200)
+    )
+    return sorted(found, key=lambda d: (d.ended_at is not None, _sort_time(d)), reverse=False)
+
+
+def _sort_time(debrief: Debrief) -> float:
+    moment = debrief.ended_at or debrief.scheduled_for or debrief.created_at
+    # Open ones soonest first; ended ones most recent first.
+    return -moment.timestamp() if debrief.ended_at is not None else moment.timestamp()
+
+
+def status(debrief: Debrief) -> str:
+    """Return scheduled, live or ended."""
+    if debrief.ended_at is not None:
+        return "ended"
+    return "live" if debrief.started_at is not None else "scheduled"
+
+
+def duration_s(debrief: Debrief) -> float | None:
+    """Return how long the debrief lasted, once it has ended."""
+    if debrief.started_at is None or debrief.ended_at is None:
+        return None
+    return round((debrief.ended_at - debrief.started_at).total_seconds(), 1)
+
+
+def present(debrief: Debrief) -> list[DebriefAttendance]:
+    """Return the open attendance records: who is in the room now."""
+    return list(
+        db.session.scalars(
+            select(DebriefAttendance).where(
+                DebriefAttendance.debrief_id == debrief.id, DebriefAttendance.left_at.is_(None)
+            )
+        )
+    )
+
+
+# --- creating --------------------------------------------------------------------------------
+
+
+def create_debrief(user: User, data: DebriefIn) -> Debrief:
+    """Start or schedule a debrief about a lesson the user may comment on."""
+    video = get_video(user, data.video_id, VideoAction.COMMENT)
+    if user.role not in (Role.COACH, Role.TEACHER):
+        raise Forbidden("Coaches and teachers hold debriefs.")
+    if data.scheduled_for is not None:
+        if data.scheduled_for.tzinfo is None:
+            raise Invalid("Give the time with its time zone.", field="scheduled_for")
+        if data.scheduled_for < utcnow() - timedelta(minutes=5):
+            raise Invalid("The time has passed.", field="scheduled_for")
+    people: dict[int, tuple[User, DebriefRole]] = {user.id: (user, DebriefRole.HOST)}
+    if video.owner_id != user.id:
+        people[video.owner_id] = (video.owner, DebriefRole.TEACHER)
+    for raw in data.participants:
+        email = accounts.normalise_email(raw)
+        person = accounts.find_user_by_email(email)
+        # One message for unknown, foreign and inactive accounts: nothing leaks.
+        if (
+            person is None
+            or not person.active
+            or person.organization_id != user.organization_id
+            or person.role == Role.ADMIN
+        ):
+            raise Invalid(
+                f"No active coach or teacher of your district is {email}.", field="participants"
+            )
+        if not policy.may_video(person, VideoAction.VIEW, video):
+            raise Invalid(
+                f"{person.name} cannot watch this lesson; its teacher must share it first.",
+                field="participants",
+            )
+        people.setdefault(person.id, (person, DebriefRole.GUEST))
+    if len(people) > MAX_PEOPLE:
+        raise Invalid(f"A debrief has at most {MAX_PEOPLE} people.", field="participants")
+    debrief = Debrief(
+        organization_id=video.organization_id,
+        video_id=video.id,
+        video_title=video.title,
+        created_by_id=user.id,
+        scheduled_for=data.scheduled_for,
+        playback={"playing": False, "position": 0.0, "rate": 1.0, "at": time.time()},
+        participants=[
+            DebriefParticipant(user_id=uid, role=role) for uid, (_, role) in people.items()
+        ],
+    )
+    db.session.add(debrief)
+    db.session.flush()
+    audit.record(
+        "debrief.created",
+        actor=user,
+        object_type="debrief",
+        object_id=debrief.id,
+        video_id=video.id,
+        participants=sorted(people),
+    )
+    db.session.commit()
+    for uid in people:
+        if uid != user.id:
+            publish("debrief.invited", {"debrief_id": debrief.id}, room=user_room(uid))
+    return debrief
+
+
+# --- in the room -----------------------------------------------------------------------------
+
+
+def join(user: User, debrief_id: int, sid: str) -> Debrief:
+    """Enter the room: record attendance; the first one in starts the debrief."""
+    debrief = get_debrief(user, debrief_id)
+    if debrief.closed:
+        raise Conflict("This debrief has ended.")
+    if debrief.video_id is not None and debrief.video is not None:
+        # Access to the lesson is checked on every entry: a revoked share keeps people out.
+        get_video(user, debrief.video_id)
+    now = utcnow()
+    if debrief.started_at is None:
+        debrief.started_at = now
+        audit.record("debrief.started", actor=user, object_type="debrief", object_id=debrief.id)
+    debrief.ended_at = None
+    db.session.add(
+        DebriefAttendance(debrief_id=debrief.id, user_id=user.id, sid=sid, joined_at=now)
+    )
+    db.session.commit()
+    return debrief
+
+
+def leave(sid: str) -> list[int]:
+    """Close the attendance of a socket; end debriefs nobody is left in. Return their ids."""
+    now = utcnow()
+    touched: set[int] = set()
+    for attendance in db.session.scalars(
+        select(DebriefAttendance).where(
+            DebriefAttendance.sid == sid, DebriefAttendance.left_at.is_(None)
+        )
+    ):
+        attendance.left_at = now
+        touched.add(attendance.debrief_id)
+    db.session.flush()
+    for debrief_id in touched:
+        debrief = db.session.get(Debrief, debrief_id)
+        if debrief is not None and not present(debrief) and debrief.ended_at is None:
+            debrief.ended_at = now
+    db.session.commit()
+    return sorted(touched)
+
+
+def end(user: User, debrief_id: int) -> Debrief:
+    """End the debrief for everyone (the host only)."""
+    debrief = get_debrief(user, debrief_id)
+    member = membership(user, debrief)
+    if member is None or member.role != DebriefRole.HOST:
+        raise Forbidden("Only the coach who started the debrief ends it for everyone.")
+    now = utcnow()
+    for attendance in present(debrief):
+        attendance.left_at = now
+    if debrief.started_at is not None and debrief.ended_at is None:
+        debrief.ended_at = now
+    if debrief.started_at is None:
+        debrief.started_at = debrief.ended_at = now
+    debrief.closed = True
+    audit.record("debrief.ended", actor=user, object_type="debrief", object_id=debrief.id)
+    db.session.commit()
+    publish("debrief.ended", {"debrief_id": debrief.id}, room=debrief_room(debrief.id))
+    return debrief
+
+
+def set_playback(
+    user: User, debrief_id: int, playing: bool, position: float, rate: float
+) -> dict[str, Any]:
+    """Store the shared player's state, stamped with the server's clock, and return it."""
+    debrief = get_debrief(user, debrief_id)
+    if not 0 <= position <= 24 * 3600:
+        raise Invalid("position is seconds into the lesson.", field="position")
+    if not 0.25 <= rate <= 4:
+        raise Invalid("rate is between 0.25 and 4.", field="rate")
+    state = {
+        "playing": playing,
+        "position": position,
+        "rate": rate,
+        "at": time.time(),
+        "by": user.id,
+    }
+    debrief.playback = state
+    db.session.commit()
+    return state
+
+
+def add_note(user: User, debrief_id: int, data: NoteIn) -> DebriefNote:
+    """Write a shared note or action step; everyone in the room sees it at once."""
+    debrief = get_debrief(user, debrief_id)
+    note = DebriefNote(
+        debrief_id=debrief.id,
+        author_id=user.id,
+        kind=data.kind,
+        body=richtext.clean(data.body),
+        at_ms=data.at_ms,
+        created_at=utcnow(),
+    )
+    db.session.add(note)
+    db.session.commit()
+    publish("debrief.note", serialise_note(note), room=debrief_room(debrief.id))
+    return note
+
+
+def set_note_done(user: User, debrief_id: int, note_id: int, done: bool) -> DebriefNote:
+    """Tick an action step done (or not)."""
+    debrief = get_debrief(user, debrief_id)
+    note = next((n for n in debrief.notes if n.id == note_id), None)
+    if note is None:
+        raise NotFound("No such note.")
+    note.done = done
+    db.session.commit()
+    publish("debrief.note", serialise_note(note), room=debrief_room(debrief.id))
+    return note
+
+
+def delete_note(user: User, debrief_id: int, note_id: int) -> None:
+    """Delete one's own note."""
+    debrief = get_debrief(user, debrief_id)
+    note = next((n for n in debrief.notes if n.id == note_id), None)
+    if note is None:
+        raise NotFound("No such note.")
+    if note.author_id != user.id:
+        raise Forbidden("Only its author deletes a note.")
+    db.session.delete(note)
+    db.session.commit()
+    publish(
+        "debrief.note_deleted",
+        {"debrief_id": debrief.id, "id": note_id},
+        room=debrief_room(debrief.id),
+    )
+
+
+def serialise_note(note: DebriefNote) -> dict[str, Any]:
+    """Return the JSON form of a note."""
+    return {
+        "id": note.id,
+        "debrief_id": note.debrief_id,
+        "kind": note.kind.value,
+        "body": note.body,
+        "body_html": str(richtext.render(note.body)),
+        "at_ms": note.at_ms,
+        "done": note.done,
+        "author": {"id": note.author.id, "name": note.author.name},
+        "created_at": note.created_at.isoformat(),
+    }
+
+
+def serialise(debrief: Debrief, viewer: User) -> dict[str, Any]:
+    """Return the JSON form of a debrief for one of its members."""
+    return {
+        "id": debrief.id,
+        "video": {"id": debrief.video_id, "title": debrief.video_title},
+        "status": status(debrief),
+        "closed": debrief.closed,
+        "scheduled_for": debrief.scheduled_for.isoformat() if debrief.scheduled_for else None,
+        "started_at": debrief.started_at.isoformat() if debrief.started_at else None,
+        "ended_at": debrief.ended_at.isoformat() if debrief.ended_at else None,
+        "duration_s": duration_s(debrief),
+        "created_by": {"id": debrief.created_by.id, "name": debrief.created_by.name},
+        "participants": [
+            {"id": p.user.id, "name": p.user.name, "role": p.role.value}
+            for p in debrief.participants
+        ],
+        "is_host": any(
+            p.user_id == viewer.id and p.role == DebriefRole.HOST for p in debrief.participants
+        ),
+        "playback": debrief.playback,
+        "notes": [serialise_note(n) for n in debrief.notes],
+        "url": f"/debriefs/{debrief.id}",
+    }
+
+
+# --- ICE -------------------------------------------------------------------------------------
+
+
+def ice_servers(user: User, debrief_id: int) -> dict[str, Any]:
+    """Return the STUN and TURN servers for a member, TURN with expiring credentials.
+
+    The credentials follow coturn's shared-secret REST scheme (`use-auth-secret`): the user
+    name is "<expiry unix time>:<user id>", the password base64(HMAC-SHA1(secret, name)).
+    """
+    get_debrief(user, debrief_id)
+    config = current_app.config
+    servers: list[dict[str, Any]] = []
+    if config["STUN_URLS"]:
+        servers.append({"urls": list(config["STUN_URLS"])})
+    expires = int(time.time()) + int(config["TURN_TTL_SECONDS"])
+    if config["TURN_URLS"] and config["TURN_SECRET"]:
+        username = f"{expires}:{user.id}"
+        digest = hmac.new(config["TURN_SECRET"].encode(), username.encode(), hashlib.sha1).digest()
+        servers.append(
+            {
+                "urls": list(config["TURN_URLS"]),
+                "username": username,
+                "credential": base64.b64encode(digest).decode(),
+            }
+        )
+    return {"ice_servers": servers, "expires_at": expires}
+
+
+# --- the coaching log ------------------------------------------------------------------------
+
+
+def coaching_log(user: User) -> list[Debrief]:
+    """Return the debriefs a coach took part in, or every debrief of an admin's district."""
+    query = select(Debrief).where(Debrief.organization_id == user.organization_id)
+    if policy.may_manage_district(user, user.organization_id):
+        pass
+    elif user.active and user.role in (Role.COACH, Role.TEACHER):
+        mine = select(DebriefParticipant.debrief_id).where(DebriefParticipant.user_id == user.id)
+        query = query.where(Debrief.id.in_(mine))
+    else:
+        raise Forbidden("Only members of the district see its coaching log.")
+    return list(
+        db.session.scalars(
+            query.where(or_(Debrief.started_at.is_not(None), Debrief.closed.is_(False))).order_by(
+                Debrief.started_at.desc().nulls_last(), Debrief.id.desc()
+            )
+        )
+    )
+
+
+def attended_seconds(debrief: Debrief, user_id: int) -> float:
+    """Return how long one person was in the room, over all their stretches."""
+    total = 0.0
+    now = utcnow()
+    for a in db.session.scalars(
+        select(DebriefAttendance).where(
+            DebriefAttendance.debrief_id == debrief.id, DebriefAttendance.user_id == user_id
+        )
+    ):
+        total += ((a.left_at or now) - a.joined_at).total_seconds()
+    return round(total, 1)
+
+
+LOG_COLUMNS = (
+    "debrief_id",
+    "lesson",
+    "teacher",
+    "coach",
+    "participants",
+    "scheduled_for",
+    "started_at",
+    "ended_at",
+    "duration_minutes",
+    "notes",
+    "action_steps",
+)
+
+
+def coaching_log_csv(user: User) -> str:
+    """Return the coaching log as CSV, one debrief a row."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(LOG_COLUMNS)
+    for d in coaching_log(user):
+        people = {p.role: p.user.name for p in d.participants}
+        teacher = people.get(DebriefRole.TEACHER) or people.get(DebriefRole.HOST, "")
+        seconds = duration_s(d)
+        writer.writerow(
+            [
+                d.id,
+                _cell(d.video_title),
+                _cell(teacher),
+                _cell(people.get(DebriefRole.HOST, "")),
+                _cell("; ".join(f"{p.user.name} ({p.role.value})" for p in d.participants)),
+                d.scheduled_for.isoformat() if d.scheduled_for else "",
+                d.started_at.isoformat() if d.started_at else "",
+                d.ended_at.isoformat() if d.ended_at else "",
+                f"{seconds / 60:.1f}" if seconds is not None else "",
+                sum(1 for n in d.notes if n.kind == NoteKind.NOTE),
+                sum(1 for n in d.notes if n.kind == NoteKind.ACTION_STEP),
+            ]
+        )
+    return out.getvalue()
+
+
+def _cell(text: str) -> str:
+    # Spreadsheets run cells that start like a formula; a leading apostrophe keeps them text.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def videos_for_debrief(user: User) -> list[Video]:
+    """Return the lessons the user may hold a debrief about."""
+    return [
+        v
+        for v in db.session.scalars(policy.visible_videos(user).order_by(Video.created_at.desc()))
+        if policy.may_video(user, VideoAction.COMMENT, v)
+    ]
