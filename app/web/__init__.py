@@ -311,3 +311,16 @@ def invitation_accept(code: str) -> str | Response | tuple[str, int]:
         return render_template("invite.html", invitation=inv, code=code, error=exc.message), 400
     start_session(user)
     return redirect(url_for("web.home"))
+
+
+# --- frameworks --------------------------------------------------------------------------------
+
+
+@bp.get("/frameworks")
+@signed_in
+def frameworks_page() -> str:
+    """Show the district's rubric frameworks; coaches and administrators also edit them."""
+    from app.services import frameworks
+
+    me = signed_in_user()
+    return render_template("frameworks.html", may_edit=frameworks.may_edit(me, me.organization_id))
