@@ -46,9 +46,7 @@ def parse_body(model: type[BaseModel]) -> BaseModel:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "body"
-        raise Invalid(f"{where}: {first['msg']}", field=where) from exc
+        raise Invalid.from_validation(exc) from exc
 
 
 def operation(

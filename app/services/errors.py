@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 
 class ServiceError(Exception):
     """Base of every error a service raises on purpose."""
@@ -18,6 +20,14 @@ class Invalid(ServiceError):
     """The input is wrong; `field` names the part to fix."""
 
     status = 400
+
+    @classmethod
+    def from_validation(cls, exc: ValidationError) -> Invalid:
+        """Return the first problem pydantic found, naming the field by its path."""
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        return cls(f"{where}: {message}", field=where)
 
 
 class NotFound(ServiceError):

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import (
@@ -73,9 +74,7 @@ def parse_spec(data: Any) -> FrameworkSpec:
     try:
         return FrameworkSpec.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "body"
-        raise Invalid(f"{where}: {first['msg']}", field=where) from exc
+        raise Invalid.from_validation(exc) from exc
 
 
 def may_edit(user: User, organization_id: int) -> bool:
@@ -140,7 +139,7 @@ def list_frameworks(user: User, *, include_superseded: bool = False) -> list[Fra
     statuses = [FrameworkStatus.PUBLISHED]
     if may_edit(user, user.organization_id):
         statuses.append(FrameworkStatus.DRAFT)
-    if include_superseded:
+    if include_superseded and may_edit(user, user.organization_id):
         statuses.append(FrameworkStatus.SUPERSEDED)
     return list(
         db.session.scalars(
@@ -203,6 +202,8 @@ def update_framework(user: User, framework_id: int, data: FrameworkSpec) -> Fram
         )
         db.session.commit()
         return framework
+    if export_spec(framework) == data.model_dump():
+        return framework  # nothing changed: no empty new version
     newer = Framework(
         organization_id=framework.organization_id,
         family=framework.family,
@@ -212,7 +213,12 @@ def update_framework(user: User, framework_id: int, data: FrameworkSpec) -> Fram
     )
     _fill(newer, data)
     db.session.add(newer)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        # Someone else saved the same version a moment earlier (unique family+version).
+        db.session.rollback()
+        raise Conflict("Someone else just saved a new version; reload and edit that.") from exc
     _publish(newer, user)
     db.session.commit()
     return newer

@@ -181,3 +181,22 @@ def test_frameworks_api(app: Flask, make_user: Callable[..., User]) -> None:
     assert bad.get_json()["field"] == "dimensions"
     assert client.get("/api/frameworks/99999").status_code == 404
     assert db.session.query(Framework).count() >= 5
+
+
+def test_saving_an_unchanged_framework_makes_no_version_and_teachers_see_no_old_ones(
+    app: Flask, make_user: Callable[..., User]
+) -> None:
+    coach = make_user("coach")
+    first = frameworks.create_framework(coach, frameworks.parse_spec(SPEC), publish=True)
+    same = frameworks.update_framework(coach, first.id, frameworks.parse_spec(SPEC))
+    assert same.id == first.id
+    changed = copy.deepcopy(SPEC)
+    changed["name"] = "Literacy look-fors (2027)"
+    frameworks.update_framework(coach, first.id, frameworks.parse_spec(changed))
+    teacher = make_user("teacher")
+    seen = frameworks.list_frameworks(teacher, include_superseded=True)
+    assert first.id not in [f.id for f in seen]
+    assert first.id in [f.id for f in frameworks.list_frameworks(coach, include_superseded=True)]
+    with pytest.raises(Invalid) as bad:
+        frameworks.parse_spec({**SPEC, "dimensions": [{"name": "x", "colour": "red"}]})
+    assert bad.value.message == "dimensions.0.colour: colour must look like #1a2b3c"
