@@ -151,3 +151,91 @@ def update_reply(annotation_id: int, reply_id: int, body: ReplyIn) -> Json:
 )
 def delete_reply(annotation_id: int, reply_id: int) -> Json:
     return _out(feedback.delete_reply(signed_in_user(), annotation_id, reply_id))
+
+
+# --- exports and import of a video's feedback ------------------------------------------------
+# Imported here, not at the top, so that this section stays one self-contained block.
+from flask import Response  # noqa: E402
+from pydantic import RootModel  # noqa: E402
+
+from app.services import annotation_exports as exports  # noqa: E402
+
+
+class CsvExport(RootModel[str]):
+    """CSV in UTF-8 with a BOM, one row per annotation; a cell that a spreadsheet would run as
+    a formula starts with an apostrophe."""
+
+
+class VttExport(RootModel[str]):
+    """A WebVTT metadata track: one cue per annotation, its id as the cue identifier and one
+    line of JSON (id, kind, dimension, level_score, level, author, body) as the cue text."""
+
+
+def _attachment(response: Response, filename: str) -> Response:
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _file(export: exports.ExportFile) -> Response:
+    return _attachment(
+        Response(export.text.encode("utf-8"), mimetype=export.mimetype), export.filename
+    )
+
+
+@operation(
+    bp,
+    "/videos/<int:video_id>/annotations.csv",
+    "GET",
+    summary="Download the feedback you see on a video as CSV (one row per annotation, "
+    "replies joined in one cell)",
+    response=CsvExport,
+    produces="text/csv",
+)
+def export_annotations_csv(video_id: int) -> Response:
+    return _file(exports.export_csv(signed_in_user(), video_id))
+
+
+@operation(
+    bp,
+    "/videos/<int:video_id>/annotations.json",
+    "GET",
+    summary="Download the feedback you see on a video as a lossless, versioned document "
+    "that POST …/annotations/import reads back",
+    response=feedback.AnnotationsDocument,
+)
+def export_annotations_json(video_id: int) -> Response:
+    document, filename = exports.export_document(signed_in_user(), video_id)
+    # Serialised by pydantic, not jsonify, so the keys keep the document's order (format and
+    # version first) for people who open the file.
+    text = document.model_dump_json(indent=2)
+    return _attachment(Response(text, mimetype="application/json"), filename)
+
+
+@operation(
+    bp,
+    "/videos/<int:video_id>/annotations.vtt",
+    "GET",
+    summary="Download the feedback you see on a video as a WebVTT metadata track",
+    response=VttExport,
+    produces="text/vtt",
+)
+def export_annotations_vtt(video_id: int) -> Response:
+    return _file(exports.export_vtt(signed_in_user(), video_id))
+
+
+@operation(
+    bp,
+    "/videos/<int:video_id>/annotations/import",
+    "POST",
+    summary="Import an annotations document (from …/annotations.json) into a video you may "
+    "comment on: all of it or, on any error, none of it; you become the author and others' "
+    "feedback keeps their names",
+    body=feedback.AnnotationsDocument,
+    response=feedback.ImportOut,
+    status=201,
+    responses={413: "The document is larger than 1 MiB"},
+)
+def import_annotations(video_id: int, body: feedback.AnnotationsDocument) -> Json:
+    made = feedback.import_annotations(signed_in_user(), video_id, body)
+    out = feedback.ImportOut(imported=len(made), annotations=[AnnotationOut.of(a) for a in made])
+    return jsonify(out.model_dump(mode="json")), 201

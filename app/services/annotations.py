@@ -197,12 +197,6 @@ def _visible_clause(user: User) -> Any:
     return or_(Annotation.visibility == Visibility.SHARED, Annotation.author_id == user.id)
 
 
-def watchers(video: Video) -> list[int]:
-    """Return the ids of everyone who may view the video now (owner and active shares)."""
-    people = [video.owner, *(s.grantee for s in video.shares if s.revoked_at is None)]
-    return sorted({p.id for p in people if policy.may_video(p, VideoAction.VIEW, video)})
-
-
 # --- reading ---------------------------------------------------------------------------------
 
 
@@ -547,7 +541,7 @@ def _announce(video: Video, annotation: Annotation, *, was_visible_to_all: bool)
     Sending to people (not to the video's room) re-checks access on every change: a revoked
     share stops receiving at once, and a private note only ever travels to its author.
     """
-    people = watchers(video)
+    people = policy.video_audience(video)
     others = [uid for uid in people if uid != annotation.author_id]
     gone = {"video_id": video.id, "id": annotation.id, "seq": annotation.seq}
     if annotation.deleted_at is not None:
@@ -596,3 +590,285 @@ def summary(items: list[Annotation]) -> list[DimensionSummary]:
             )
         )
     return out
+
+
+# --- the portable document: its format and its import -----------------------------------------
+# The export side (CSV, JSON, WebVTT, debrief) lives in app/services/annotation_exports.py; the
+# document's models live here because importing is a write and writes belong to this module.
+# Imported here, not at the top, so that this section stays one self-contained block.
+from typing import Literal  # noqa: E402
+
+from pydantic import AwareDatetime  # noqa: E402
+
+DOCUMENT_FORMAT: Literal["loupe.annotations"] = "loupe.annotations"
+DOCUMENT_VERSION: Literal[1] = 1
+MAX_IMPORT = 2000
+MAX_IMPORT_REPLIES = 200
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class DocumentPerson(_Strict):
+    """Who wrote a piece of feedback, as the exporting Loupe knew them."""
+
+    id: int | None = Field(None, description="Their id where the document was exported")
+    name: str = Field(min_length=1, max_length=200)
+
+
+class DocumentTag(_Strict):
+    """A tag's snapshot: the framework, dimension and level as they were when tagged."""
+
+    framework_name: str | None = Field(None, max_length=200)
+    framework_version: int | None = Field(None, ge=1)
+    dimension_name: str = Field(min_length=1, max_length=120)
+    colour: str = Field(pattern=r"^#[0-9A-Fa-f]{6}$")
+    level_score: int | None = None
+    level_label: str | None = Field(None, max_length=80)
+
+
+class DocumentReply(_Strict):
+    """One reply of a thread."""
+
+    author: DocumentPerson
+    body: str = Field(max_length=richtext.MAX_BODY * 2)
+    created_at: AwareDatetime
+    edited_at: AwareDatetime | None = None
+
+
+class DocumentAnnotation(_Strict):
+    """One annotation with its thread, without ids of this Loupe."""
+
+    start_ms: int = Field(ge=0, le=MAX_MS)
+    end_ms: int | None = Field(None, ge=0, le=MAX_MS)
+    body: str = Field(max_length=richtext.MAX_BODY * 2)
+    kind: AnnotationKind
+    visibility: Visibility
+    author: DocumentPerson
+    created_at: AwareDatetime
+    edited_at: AwareDatetime | None = None
+    tag: DocumentTag | None = None
+    replies: list[DocumentReply] = Field(default_factory=list, max_length=MAX_IMPORT_REPLIES)
+
+
+class DocumentVideo(_Strict):
+    """The lesson the document was exported from (for people; an import ignores it)."""
+
+    id: int | None = None
+    title: str = Field(max_length=200)
+    duration_s: float | None = None
+
+
+class AnnotationsDocument(_Strict):
+    """A video's feedback as a lossless, versioned JSON document (export and import)."""
+
+    format: Literal["loupe.annotations"] = DOCUMENT_FORMAT
+    version: Literal[1] = DOCUMENT_VERSION
+    video: DocumentVideo | None = None
+    exported_at: AwareDatetime | None = None
+    annotations: list[DocumentAnnotation] = Field(max_length=MAX_IMPORT)
+
+
+class ImportOut(BaseModel):
+    """What an import created, in timeline order."""
+
+    imported: int
+    annotations: list[AnnotationOut]
+
+
+def document_annotation(a: Annotation) -> DocumentAnnotation:
+    """Return an annotation and its thread in the document's form."""
+    tag = None
+    if a.dimension_name is not None:
+        tag = DocumentTag(
+            framework_name=a.framework_name,
+            framework_version=a.framework_version,
+            dimension_name=a.dimension_name,
+            colour=a.dimension_colour or "#64748b",
+            level_score=a.level_score,
+            level_label=a.level_label,
+        )
+    return DocumentAnnotation(
+        start_ms=a.start_ms,
+        end_ms=a.end_ms,
+        body=a.body,
+        kind=a.kind,
+        visibility=a.visibility,
+        author=DocumentPerson(id=a.author.id, name=a.author_label or a.author.name),
+        created_at=a.created_at,
+        edited_at=a.edited_at,
+        tag=tag,
+        replies=[
+            DocumentReply(
+                author=DocumentPerson(id=r.author.id, name=r.author_label or r.author.name),
+                body=r.body,
+                created_at=r.created_at,
+                edited_at=r.edited_at,
+            )
+            for r in a.replies
+        ],
+    )
+
+
+def _author_label(person: DocumentPerson, importer: User) -> str | None:
+    # The importer's own feedback stays theirs; anyone else's keeps its writer's name.
+    if person.id == importer.id and person.name == importer.name:
+        return None
+    return person.name
+
+
+def _clean_at(raw: str, where: str) -> str:
+    try:
+        return richtext.clean(raw)
+    except Invalid as exc:
+        raise Invalid(f"{where}: {exc.message}", field=where) from None
+
+
+class _TagLinker:
+    """Find this district's dimension and level matching a tag snapshot, once per snapshot."""
+
+    def __init__(self, organization_id: int) -> None:
+        self.organization_id = organization_id
+        self.found: dict[tuple[str, int, str], RubricDimension | None] = {}
+
+    def dimension(self, tag: DocumentTag) -> RubricDimension | None:
+        if tag.framework_name is None or tag.framework_version is None:
+            return None
+        key = (tag.framework_name, tag.framework_version, tag.dimension_name)
+        if key not in self.found:
+            self.found[key] = db.session.scalars(
+                select(RubricDimension)
+                .join(Framework, RubricDimension.framework_id == Framework.id)
+                .where(
+                    Framework.organization_id == self.organization_id,
+                    Framework.name == tag.framework_name,
+                    Framework.version == tag.framework_version,
+                    RubricDimension.name == tag.dimension_name,
+                )
+                .order_by(Framework.id, RubricDimension.position)
+            ).first()
+        return self.found[key]
+
+    def apply(self, annotation: Annotation, tag: DocumentTag | None) -> None:
+        if tag is None:
+            return
+        # The snapshot is kept as written, linked or not: it is what the feedback said.
+        annotation.framework_name = tag.framework_name
+        annotation.framework_version = tag.framework_version
+        annotation.dimension_name = tag.dimension_name
+        annotation.dimension_colour = tag.colour.lower()
+        annotation.level_score = tag.level_score
+        annotation.level_label = tag.level_label
+        dimension = self.dimension(tag)
+        if dimension is None:
+            return
+        annotation.framework_id = dimension.framework_id
+        annotation.dimension_id = dimension.id
+        level = next(
+            (
+                lv
+                for lv in dimension.levels
+                if tag.level_score is not None
+                and lv.score == tag.level_score
+                and lv.label == tag.level_label
+            ),
+            None,
+        )
+        annotation.level_id = level.id if level else None
+
+
+def _imported(
+    user: User, video: Video, index: int, item: DocumentAnnotation, tags: _TagLinker
+) -> Annotation:
+    where = f"annotations.{index}"
+    try:
+        _check_times(video, item.start_ms, item.end_ms)
+    except Invalid as exc:
+        field = f"{where}.{exc.field}"
+        raise Invalid(f"{field}: {exc.message}", field=field) from None
+    annotation = Annotation(
+        video_id=video.id,
+        author_id=user.id,
+        author_label=_author_label(item.author, user),
+        start_ms=item.start_ms,
+        end_ms=item.end_ms,
+        body=_clean_at(item.body, f"{where}.body"),
+        kind=item.kind,
+        visibility=item.visibility,
+        ever_shared=item.visibility == Visibility.SHARED,
+        created_at=item.created_at,
+        edited_at=item.edited_at,
+    )
+    tags.apply(annotation, item.tag)
+    annotation.replies = [
+        AnnotationReply(
+            author_id=user.id,
+            author_label=_author_label(reply.author, user),
+            body=_clean_at(reply.body, f"{where}.replies.{n}.body"),
+            created_at=reply.created_at,
+            edited_at=reply.edited_at,
+        )
+        for n, reply in enumerate(item.replies)
+    ]
+    return annotation
+
+
+def _next_seqs(video_id: int, count: int) -> list[int]:
+    """Take `count` consecutive change numbers in one statement, under the video's row lock."""
+    last = int(
+        db.session.execute(
+            update(Video)
+            .where(Video.id == video_id)
+            .values(annotation_seq=Video.annotation_seq + count, updated_at=Video.updated_at)
+            .returning(Video.annotation_seq)
+        ).scalar_one()
+    )
+    return list(range(last - count + 1, last + 1))
+
+
+def import_annotations(
+    user: User, video_id: int, document: AnnotationsDocument
+) -> list[Annotation]:
+    """Create a document's annotations on a video the user may comment on: all or none.
+
+    The importer becomes the author; feedback written by someone else keeps that person's
+    name. Tags keep their snapshot and link to this district's matching dimension, if any.
+    """
+    video = _writable(user, video_id)
+    tags = _TagLinker(video.organization_id)
+    # Everything is checked before the first write, so a bad item leaves no trace.
+    made = [_imported(user, video, i, item, tags) for i, item in enumerate(document.annotations)]
+    if not made:
+        return []
+    try:
+        # Each annotation gets its own change number, so catch-up pages never split a tie.
+        for annotation, seq in zip(made, _next_seqs(video.id, len(made)), strict=True):
+            annotation.seq = seq
+        db.session.add_all(made)
+        audit.record(
+            "annotations.imported",
+            actor=user,
+            object_type="video",
+            object_id=video.id,
+            count=len(made),
+        )
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    ids = [a.id for a in made]
+    imported = list(
+        db.session.scalars(
+            select(Annotation)
+            .where(Annotation.id.in_(ids))
+            .options(
+                selectinload(Annotation.author),
+                selectinload(Annotation.replies).selectinload(AnnotationReply.author),
+            )
+            .order_by(Annotation.start_ms, Annotation.id)
+        )
+    )
+    for annotation in sorted(imported, key=lambda a: a.seq):
+        _announce(video, annotation, was_visible_to_all=False)
+    return imported
