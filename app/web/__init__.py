@@ -19,7 +19,7 @@ from app.security import (
     signed_in_user,
     start_session,
 )
-from app.services import accounts, videos
+from app.services import accounts, frameworks, videos
 from app.services.errors import ServiceError
 
 bp = Blueprint("web", __name__, template_folder="templates")
@@ -90,10 +90,19 @@ def home() -> str:
 @bp.get("/videos/<int:video_id>")
 @signed_in
 def video_page(video_id: int) -> str:
-    """Show one lesson video."""
+    """Show one lesson video with its timecoded feedback."""
+    from app.services import annotations
+
     me = signed_in_user()
     video = videos.view_video(me, video_id)
-    return render_template("video.html", video=video, actions=policy.video_actions(me, video))
+    return render_template(
+        "video.html",
+        video=video,
+        actions=policy.video_actions(me, video),
+        me={"id": me.id, "name": me.name, "role": me.role.value},
+        is_owner=video.owner_id == me.id,
+        has_framework=annotations.framework_for(video, me) is not None,
+    )
 
 
 @bp.get("/upload")
@@ -152,6 +161,7 @@ def admin_page() -> str:
         teachers=[p for p in people if p.role == Role.TEACHER and p.active],
         assignments=accounts.district_assignments(me),
         invitations=accounts.pending_invitations(me),
+        frameworks=frameworks.list_frameworks(me),
         new_link=request.args.get("link"),
     )
 
@@ -270,7 +280,10 @@ def admin_assign() -> Response:
             or teacher.organization_id != me.organization_id
         ):
             raise ServiceError("Choose a coach and a teacher of your district.", field="coach_id")
-        accounts.assign_coach(me, coach, teacher)
+        framework_id = request.form.get("framework_id") or None
+        accounts.assign_coach(
+            me, coach, teacher, framework_id=int(framework_id) if framework_id else None
+        )
         return f"{teacher.name} is on {coach.name}'s caseload."
 
     return _admin_action(assign)
@@ -324,3 +337,17 @@ def frameworks_page() -> str:
 
     me = signed_in_user()
     return render_template("frameworks.html", may_edit=frameworks.may_edit(me, me.organization_id))
+
+
+# --- debrief -----------------------------------------------------------------------------------
+
+
+@bp.get("/videos/<int:video_id>/debrief")
+@signed_in
+def debrief_page(video_id: int) -> str:
+    """Show the printable debrief of a lesson's feedback, grouped by rubric dimension."""
+    from app.services import annotation_exports
+
+    return render_template(
+        "debrief.html", sheet=annotation_exports.debrief_sheet(signed_in_user(), video_id)
+    )
