@@ -181,6 +181,25 @@ def worker(concurrency: int | None, beat: bool, loglevel: str) -> None:
     celery.worker_main(argv)
 
 
+@main.command("rtc-gateway")
+@click.option("--host", default=None, help="Address to listen on (LOUPE_RTC_HOST).")
+@click.option("--port", default=None, type=int, help="Port (LOUPE_RTC_PORT).")
+def rtc_gateway(host: str | None, port: int | None) -> None:
+    """Run the WebRTC gateway that records debriefs (its own asyncio process)."""
+    import asyncio
+    import logging
+
+    from app.config import Config
+    from app.rtc.gateway import Gateway, serve
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    config = Config()
+    gateway = Gateway(config.SECRET_KEY, config.DATA_DIR)
+    asyncio.run(serve(gateway, host or config.RTC_HOST, port or config.RTC_PORT))
+
+
 @main.command("import")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--owner", "owner_email", required=True, help="The teacher the lessons belong to.")
@@ -240,7 +259,10 @@ def media_reprocess(video_id: int) -> None:
     "--demo/--no-demo", "with_demo", default=False, help="Seed the demo district on first start."
 )
 @click.option("--worker/--no-worker", "with_worker", default=True, help="Also run a job worker.")
-def serve(host: str, port: int, with_demo: bool, with_worker: bool) -> None:
+@click.option(
+    "--rtc/--no-rtc", "with_rtc", default=True, help="Also run the WebRTC recording gateway."
+)
+def serve(host: str, port: int, with_demo: bool, with_worker: bool, with_rtc: bool) -> None:
     """Run the web app, Socket.IO and (by default) a job worker, in the foreground."""
     from app.demo import seed_demo
     from app.server import LoupeServer
@@ -260,6 +282,8 @@ def serve(host: str, port: int, with_demo: bool, with_worker: bool) -> None:
                 [sys.executable, "-m", "app.cli", "worker", "--beat", "--loglevel=WARNING"]
             )
         )
+    if with_rtc:
+        children.append(subprocess.Popen([sys.executable, "-m", "app.cli", "rtc-gateway"]))
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host  # noqa: S104
     click.echo("")
     click.echo(f"Loupe is running at http://{shown}:{port}/  (data in {app.config['DATA_DIR']})")

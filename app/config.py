@@ -118,6 +118,12 @@ class Config:
         self.TURN_URLS = tuple(u for u in env.get("LOUPE_TURN_URLS", "").split(",") if u.strip())
         self.TURN_SECRET = env.get("LOUPE_TURN_SECRET", "")
         self.TURN_TTL_SECONDS = _int(env, "LOUPE_TURN_TTL_SECONDS", 6 * 3600)
+        # The aiortc gateway (`loupe rtc-gateway`) records debriefs; the web app reaches it here.
+        self.RTC_HOST = env.get("LOUPE_RTC_HOST", "127.0.0.1")
+        self.RTC_PORT = _int(env, "LOUPE_RTC_PORT", 5081)
+        self.RTC_GATEWAY_URL = env.get(
+            "LOUPE_RTC_GATEWAY_URL", f"http://127.0.0.1:{self.RTC_PORT}"
+        ).rstrip("/")
         self.MAX_CONTENT_LENGTH = 1024 * 1024  # JSON and forms; uploads stream through tus
         self.JSON_SORT_KEYS = False
 

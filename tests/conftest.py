@@ -203,7 +203,7 @@ class LiveServer:
 
 
 def wait_until_up(
-    url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60
+    url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60, path: str = "/login"
 ) -> None:
     """Poll the server until it answers; fail with its log if it exits or never answers."""
     deadline = time.monotonic() + timeout
@@ -211,7 +211,7 @@ def wait_until_up(
         if process.poll() is not None:
             raise RuntimeError(f"loupe serve exited with {process.returncode}:\n{log.read_text()}")
         try:
-            requests.get(f"{url}/login", timeout=1)
+            requests.get(f"{url}{path}", timeout=1)
             return
         except requests.ConnectionError:
             time.sleep(0.1)  # polling for readiness, not synchronising on an outcome
@@ -225,6 +225,7 @@ def start_server(
     port = free_port()
     env = instance_env(data_dir, **extra)
     env["LOUPE_LOGIN_RATE_LIMIT"] = "1000 per minute"
+    env.setdefault("LOUPE_RTC_PORT", str(free_port()))
     env.setdefault("LOUPE_DEMO_LESSONS", "0")
     log = data_dir / "serve.log"
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -240,6 +241,8 @@ def start_server(
     )
     url = f"http://127.0.0.1:{port}"
     wait_until_up(url, process, log)
+    # The recording gateway is a process of its own: wait for it too.
+    wait_until_up(f"http://127.0.0.1:{env['LOUPE_RTC_PORT']}", process, log, path="/v1/health")
     return LiveServer(url=url, data_dir=data_dir, env=env, process=process, log=log)
 
 

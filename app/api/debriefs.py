@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from flask import Blueprint, Response, jsonify
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.openapi import operation
 from app.security import signed_in_user
@@ -50,6 +50,31 @@ class PlaybackOut(BaseModel):
     at: float
 
 
+class RecordingOut(BaseModel):
+    state: Literal["off", "asking", "on", "processing", "done", "failed"]
+    consented: list[int] = Field(description="Ids of the people who agreed to this recording")
+    waiting_for: list[int]
+    video_id: int | None = Field(description="The recording, once it is a video")
+    error: str | None
+
+
+class ConsentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    agree: bool
+
+
+class OfferIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sdp: str = Field(max_length=64 * 1024)
+    type: Literal["offer"] = "offer"
+
+
+class AnswerOut(BaseModel):
+    sdp: str
+    type: Literal["answer"]
+    session: str
+
+
 class DebriefOut(BaseModel):
     id: int
     video: LessonRef
@@ -63,6 +88,7 @@ class DebriefOut(BaseModel):
     participants: list[ParticipantOut]
     is_host: bool
     playback: PlaybackOut
+    recording: RecordingOut
     notes: list[NoteOut]
     url: str
 
@@ -187,3 +213,53 @@ def coaching_log_csv() -> Response:
     response = Response("\ufeff" + body, mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="coaching-log.csv"'
     return response
+
+
+@operation(
+    bp,
+    "/debriefs/<int:debrief_id>/recording",
+    "POST",
+    summary="Ask everyone to consent to recording (host only); it starts when all agree",
+    response=DebriefOut,
+    responses={409: "Ended, or the last recording is still processing"},
+)
+def request_recording(debrief_id: int) -> Json:
+    return _out(debriefs.request_recording(signed_in_user(), debrief_id))
+
+
+@operation(
+    bp,
+    "/debriefs/<int:debrief_id>/recording/consent",
+    "POST",
+    summary="Agree (or not) to this recording; a no stops it",
+    body=ConsentIn,
+    response=DebriefOut,
+    responses={409: "Nobody asked to record"},
+)
+def consent_recording(debrief_id: int, body: ConsentIn) -> Json:
+    return _out(debriefs.give_consent(signed_in_user(), debrief_id, body.agree))
+
+
+@operation(
+    bp,
+    "/debriefs/<int:debrief_id>/recording/offer",
+    "POST",
+    summary="Send your camera and microphone to the recording gateway: an SDP offer in, "
+    "its answer out (only while everyone consents)",
+    body=OfferIn,
+    response=AnswerOut,
+    responses={409: "Not everyone consented", 503: "The recording gateway is not running"},
+)
+def recording_offer(debrief_id: int, body: OfferIn) -> Json:
+    return jsonify(debriefs.recording_offer(signed_in_user(), debrief_id, body.sdp))
+
+
+@operation(
+    bp,
+    "/debriefs/<int:debrief_id>/recording",
+    "DELETE",
+    summary="Stop recording (host only); the recording becomes a video shared with everyone",
+    response=DebriefOut,
+)
+def stop_recording(debrief_id: int) -> Json:
+    return _out(debriefs.stop_recording(signed_in_user(), debrief_id))

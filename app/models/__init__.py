@@ -10,6 +10,7 @@ from app.models.debrief import (
     DebriefParticipant,
     DebriefRole,
     NoteKind,
+    RecordingState,
 )
 from app.models.organization import Organization, School
 from app.models.rubric import Framework, FrameworkStatus, RubricDimension, RubricLevel
@@ -36,6 +37,7 @@ __all__ = [
     "LoginSession",
     "NoteKind",
     "Organization",
+    "RecordingState",
     "Role",
     "RubricDimension",
     "RubricLevel",

@@ -22,6 +22,17 @@ class DebriefRole(enum.StrEnum):
     GUEST = "guest"  # a second coach or an observer
 
 
+class RecordingState(enum.StrEnum):
+    """Where a debrief's optional recording is."""
+
+    OFF = "off"
+    ASKING = "asking"  # the host asked; waiting for everyone's consent
+    ON = "on"  # everyone consented: the gateway records
+    PROCESSING = "processing"  # stopped; being composed and processed into a video
+    DONE = "done"  # a video exists (see recording_video_id)
+    FAILED = "failed"
+
+
 class NoteKind(enum.StrEnum):
     """What a line written during a debrief is."""
 
@@ -50,8 +61,15 @@ class Debrief(Base):
     closed: Mapped[bool] = mapped_column(Boolean, default=False)
     # The shared player: {playing, position, rate, at (server time, epoch seconds), by}.
     playback: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    recording: Mapped[RecordingState] = mapped_column(
+        str_enum(RecordingState), default=RecordingState.OFF
+    )
+    recording_video_id: Mapped[int | None] = mapped_column(
+        ForeignKey("video.id", ondelete="SET NULL")
+    )
+    recording_error: Mapped[str | None] = mapped_column(Text)
 
-    video: Mapped[Video | None] = relationship()
+    video: Mapped[Video | None] = relationship(foreign_keys=[video_id])
     created_by: Mapped[User] = relationship()
     participants: Mapped[list[DebriefParticipant]] = relationship(
         back_populates="debrief", cascade="all, delete-orphan", order_by="DebriefParticipant.id"
@@ -71,6 +89,8 @@ class DebriefParticipant(Base):
     debrief_id: Mapped[int] = mapped_column(ForeignKey("debrief.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     role: Mapped[DebriefRole] = mapped_column(str_enum(DebriefRole))
+    # Consent to the current recording request; asked again for every new request.
+    consent: Mapped[bool] = mapped_column(Boolean, default=False)
 
     debrief: Mapped[Debrief] = relationship(back_populates="participants")
     user: Mapped[User] = relationship()

@@ -29,6 +29,7 @@ from app.models import (
     DebriefParticipant,
     DebriefRole,
     NoteKind,
+    RecordingState,
     Role,
     User,
     Video,
@@ -36,6 +37,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.policy import VideoAction
 from app.realtime import publish, user_room
+from app.rtc import client as rtc_client
 from app.services import accounts, audit, richtext
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from app.services.videos import get_video
@@ -247,11 +249,10 @@ def leave(sid: str) -> list[int]:
 
 
 def end(user: User, debrief_id: int) -> Debrief:
-    """End the debrief for everyone (the host only)."""
-    debrief = get_debrief(user, debrief_id)
-    member = membership(user, debrief)
-    if member is None or member.role != DebriefRole.HOST:
-        raise Forbidden("Only the coach who started the debrief ends it for everyone.")
+    """End the debrief for everyone (the host only); a recording stops and is kept."""
+    debrief = _host(user, debrief_id)
+    if debrief.recording in (RecordingState.ASKING, RecordingState.ON):
+        _stop(debrief, user)
     now = utcnow()
     for attendance in present(debrief):
         attendance.left_at = now
@@ -368,9 +369,126 @@ def serialise(debrief: Debrief, viewer: User) -> dict[str, Any]:
             p.user_id == viewer.id and p.role == DebriefRole.HOST for p in debrief.participants
         ),
         "playback": debrief.playback,
+        "recording": recording_state(debrief),
         "notes": [serialise_note(n) for n in debrief.notes],
         "url": f"/debriefs/{debrief.id}",
     }
+
+
+# --- recording (opt-in) -----------------------------------------------------------------------
+
+
+def announce_recording(debrief: Debrief) -> None:
+    publish(
+        "debrief.recording",
+        {"debrief_id": debrief.id, **recording_state(debrief)},
+        room=debrief_room(debrief.id),
+    )
+
+
+def recording_state(debrief: Debrief) -> dict[str, Any]:
+    """Return the recording's state and who has consented."""
+    return {
+        "state": debrief.recording.value,
+        "consented": sorted(p.user_id for p in debrief.participants if p.consent),
+        "waiting_for": sorted(p.user_id for p in debrief.participants if not p.consent),
+        "video_id": debrief.recording_video_id,
+        "error": debrief.recording_error,
+    }
+
+
+def request_recording(user: User, debrief_id: int) -> Debrief:
+    """Ask everyone for consent to record (the host only); nothing records until all agree."""
+    debrief = _host(user, debrief_id)
+    if debrief.closed:
+        raise Conflict("This debrief has ended.")
+    if debrief.recording in (RecordingState.ASKING, RecordingState.ON):
+        return debrief
+    if debrief.recording == RecordingState.PROCESSING:
+        raise Conflict("The last recording is still being processed.")
+    for participant in debrief.participants:
+        # The host asking is the host's consent; everyone else is asked afresh.
+        participant.consent = participant.user_id == user.id
+    debrief.recording = RecordingState.ASKING
+    debrief.recording_error = None
+    audit.record(
+        "debrief.recording_requested", actor=user, object_type="debrief", object_id=debrief.id
+    )
+    _maybe_start(debrief)
+    db.session.commit()
+    announce_recording(debrief)
+    return debrief
+
+
+def _maybe_start(debrief: Debrief) -> None:
+    if debrief.recording == RecordingState.ASKING and all(p.consent for p in debrief.participants):
+        debrief.recording = RecordingState.ON
+
+
+def give_consent(user: User, debrief_id: int, agree: bool) -> Debrief:
+    """Record a participant's yes or no; a no (even later) stops the recording."""
+    debrief = get_debrief(user, debrief_id)
+    member = membership(user, debrief)
+    assert member is not None
+    if debrief.recording not in (RecordingState.ASKING, RecordingState.ON):
+        raise Conflict("Nobody asked to record this debrief.")
+    member.consent = agree
+    audit.record(
+        "debrief.recording_consent",
+        actor=user,
+        object_type="debrief",
+        object_id=debrief.id,
+        agree=agree,
+    )
+    if agree:
+        _maybe_start(debrief)
+        db.session.commit()
+        announce_recording(debrief)
+        return debrief
+    return _stop(debrief, user, reason=f"{user.name} did not consent to recording.")
+
+
+def recording_offer(user: User, debrief_id: int, sdp: str) -> dict[str, Any]:
+    """Forward a member's offer to the recording gateway once everyone has consented."""
+    debrief = get_debrief(user, debrief_id)
+    if debrief.recording != RecordingState.ON:
+        raise Conflict("Recording needs everyone's consent first.")
+    return rtc_client.publish(debrief.id, user.id, sdp)
+
+
+def stop_recording(user: User, debrief_id: int) -> Debrief:
+    """Stop recording (the host only); the recording becomes a video for the participants."""
+    return _stop(_host(user, debrief_id), user)
+
+
+def _stop(debrief: Debrief, user: User, reason: str | None = None) -> Debrief:
+    was_on = debrief.recording == RecordingState.ON
+    debrief.recording = RecordingState.OFF
+    for participant in debrief.participants:
+        participant.consent = False
+    if was_on:
+        result = rtc_client.finish(debrief.id)
+        if result.get("tracks"):
+            debrief.recording = RecordingState.PROCESSING
+            db.session.commit()
+            from app.jobs.debriefs import compose_recording
+
+            compose_recording.delay(debrief.id, result)
+    debrief.recording_error = reason
+    audit.record(
+        "debrief.recording_stopped", actor=user, object_type="debrief", object_id=debrief.id
+    )
+    db.session.commit()
+    announce_recording(debrief)
+    return debrief
+
+
+def _host(user: User, debrief_id: int) -> Debrief:
+    debrief = get_debrief(user, debrief_id)
+    member = membership(user, debrief)
+    if member is None or member.role != DebriefRole.HOST:
+        raise Forbidden("Only the coach who started the debrief does this.")
+    return debrief
 
 
 # --- ICE -------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 Revision ID: 0005
 Revises: 0004
-Create Date: 2026-11-23 18:12:58.335985
+Create Date: 2026-11-23 18:18:09.424089
 
 """
 
@@ -31,6 +31,24 @@ def upgrade():
         sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("closed", sa.Boolean(), nullable=False),
         sa.Column("playback", sa.JSON(), nullable=False),
+        sa.Column(
+            "recording",
+            sa.Enum(
+                "off",
+                "asking",
+                "on",
+                "processing",
+                "done",
+                "failed",
+                name="recordingstate",
+                native_enum=False,
+                create_constraint=True,
+                length=16,
+            ),
+            nullable=False,
+        ),
+        sa.Column("recording_video_id", sa.Integer(), nullable=True),
+        sa.Column("recording_error", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
             ["created_by_id"], ["user.id"], name=op.f("fk_debrief_created_by_id_user")
         ),
@@ -38,6 +56,12 @@ def upgrade():
             ["organization_id"],
             ["organization.id"],
             name=op.f("fk_debrief_organization_id_organization"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["recording_video_id"],
+            ["video.id"],
+            name=op.f("fk_debrief_recording_video_id_video"),
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
             ["video_id"], ["video.id"], name=op.f("fk_debrief_video_id_video"), ondelete="SET NULL"
@@ -131,6 +155,7 @@ def upgrade():
             ),
             nullable=False,
         ),
+        sa.Column("consent", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["debrief_id"],
             ["debrief.id"],

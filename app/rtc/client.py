@@ -1,0 +1,45 @@
+"""The web app's side of the gateway: signed requests to publish and to finish a recording."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+from flask import current_app
+
+from app.rtc import tokens
+from app.services.errors import ServiceError
+
+
+class GatewayUnavailable(ServiceError):
+    """The recording gateway did not answer."""
+
+    status = 503
+
+
+def _post(path: str, body: dict[str, Any], timeout: float) -> dict[str, Any]:
+    url = current_app.config["RTC_GATEWAY_URL"] + path
+    try:
+        answer = requests.post(url, json=body, timeout=timeout)
+    except requests.RequestException as exc:
+        raise GatewayUnavailable(
+            "The recording service is not running; ask your administrator to start "
+            "`loupe rtc-gateway`."
+        ) from exc
+    data: dict[str, Any] = answer.json() if answer.content else {}
+    if answer.status_code >= 400:
+        raise ServiceError(str(data.get("error", "The recording service refused.")))
+    return data
+
+
+def publish(debrief_id: int, user_id: int, sdp: str) -> dict[str, Any]:
+    """Hand a member's offer to the gateway and return its answer."""
+    secret = current_app.config["SECRET_KEY"]
+    token = tokens.sign(secret, act="publish", debrief=debrief_id, user=user_id)
+    return _post("/v1/publish", {"token": token, "sdp": sdp, "type": "offer"}, timeout=20)
+
+
+def finish(debrief_id: int) -> dict[str, Any]:
+    """Stop recording a debrief; return the recorded tracks and the duration."""
+    token = tokens.sign(current_app.config["SECRET_KEY"], act="finish", debrief=debrief_id)
+    return _post("/v1/finish", {"token": token}, timeout=60)
