@@ -39,6 +39,12 @@ for _type, _ext in (
     mimetypes.add_type(_type, _ext)
 
 
+def quiet_webrtc_logs() -> None:
+    """Keep aiortc's and aioice's per-candidate chatter out of the logs."""
+    for name in ("aioice", "aiortc"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def create_app(config: Config | None = None) -> Flask:
     """Build the Flask app: bind the extensions, register the blueprints, nothing else."""
     from app import models  # noqa: F401  (registers every table on the metadata)
@@ -61,6 +67,7 @@ def create_app(config: Config | None = None) -> Flask:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    quiet_webrtc_logs()
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/migrations"), render_as_batch=True)

@@ -189,12 +189,14 @@ def rtc_gateway(host: str | None, port: int | None) -> None:
     import asyncio
     import logging
 
+    from app import quiet_webrtc_logs
     from app.config import Config
     from app.rtc.gateway import Gateway, serve
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    quiet_webrtc_logs()
     config = Config()
     gateway = Gateway(config.SECRET_KEY, config.DATA_DIR)
     asyncio.run(serve(gateway, host or config.RTC_HOST, port or config.RTC_PORT))
