@@ -1,12 +1,23 @@
-// The lesson page: HLS through hls.js (native on Safari, MP4 as the fallback), live processing.
+// The lesson page: HLS through hls.js (native on Safari, MP4 as the fallback), live processing,
+// then the review tools: controls and shortcuts (player.js), the timeline (timeline.js), the
+// feedback panel (annotations.js) and who else is watching (presence.js).
 import Hls from "/static/vendor/hls.js/hls.min.mjs";
 import { api, announce } from "./api.js";
 import { connect, joinVideo } from "./realtime.js";
+import { bindShortcuts, createPlayer } from "./player.js";
+import { createTimeline } from "./timeline.js";
+import { createReview, describe } from "./annotations.js";
+import { createPresence } from "./presence.js";
 
 const shell = document.querySelector(".player-shell");
 const video = shell?.querySelector("video");
 const placeholder = shell?.querySelector('[data-role="placeholder"]');
+const reviewRoot = document.querySelector('[data-role="review"]');
+const stage = document.querySelector('[data-role="player-stage"]');
 let hls = null;
+let player = null;
+let timeline = null;
+let extrasLoaded = false;
 
 export function attach(element, { hlsUrl, mp4Url, poster }) {
   element.poster = poster;
@@ -28,6 +39,28 @@ export function attach(element, { hlsUrl, mp4Url, poster }) {
   return null;
 }
 
+// Storyboard, waveform, frame rate and captions exist once the lesson is fully processed.
+async function loadExtras() {
+  if (extrasLoaded || shell.dataset.status !== "ready" || !timeline) return;
+  extrasLoaded = true;
+  const base = shell.dataset.media;
+  timeline.loadStoryboard(`${base}storyboard.vtt`);
+  timeline.loadPeaks(`${base}peaks.json`);
+  try {
+    const response = await fetch(`${base}manifest.json`, { credentials: "same-origin" });
+    if (!response.ok) return;
+    const manifest = await response.json();
+    player.setFps(manifest.source?.video?.fps);
+    if (manifest.duration_s) timeline.setDuration(manifest.duration_s);
+    const captions = (manifest.captions || [])
+      .filter((c) => typeof c?.path === "string")
+      .map((c) => ({ src: base + c.path, language: c.language, label: c.label }));
+    player.addCaptions(captions);
+  } catch {
+    // The player works without them.
+  }
+}
+
 function showPlayer() {
   if (!video || shell.dataset.playable === "loaded") return;
   shell.dataset.playable = "loaded";
@@ -35,6 +68,10 @@ function showPlayer() {
   video.hidden = false;
   hls = attach(video, { hlsUrl: shell.dataset.hls, mp4Url: shell.dataset.mp4, poster: shell.dataset.poster });
   window.loupePlayer = { video, hls };
+  player?.show();
+  timeline?.show();
+  stage?.setAttribute("data-loaded", "true");
+  loadExtras();
 }
 
 // The early (preview) playlist was playing: load the full ladder, keeping place and state.
@@ -58,22 +95,80 @@ function setStatus(status) {
   shell.dataset.status = status;
 }
 
-function showProgress({ stage, percent, eta_s }) {
+function showProgress({ stage: step, percent, eta_s }) {
   const bar = shell.querySelector(".progress");
   if (!bar) return;
   bar.setAttribute("aria-valuenow", Math.round(percent));
   bar.querySelector("span").style.setProperty("--pct", `${percent}%`);
   const eta = eta_s == null ? "" : ` · about ${eta_s < 90 ? `${Math.round(eta_s)} s` : `${Math.round(eta_s / 60)} min`} left`;
-  shell.querySelector('[data-role="stage"]').textContent = `${stage[0].toUpperCase()}${stage.slice(1)} · ${Math.round(percent)}%${eta}`;
+  shell.querySelector('[data-role="stage"]').textContent = `${step[0].toUpperCase()}${step.slice(1)} · ${Math.round(percent)}%${eta}`;
+}
+
+function startReview(socket) {
+  const me = {
+    id: Number(reviewRoot.dataset.meId),
+    name: reviewRoot.dataset.meName,
+    role: reviewRoot.dataset.meRole,
+  };
+  const canComment = reviewRoot.dataset.canComment === "true";
+  const known = Number(reviewRoot.dataset.duration) || 0;
+  player = createPlayer({
+    stage,
+    video,
+    controls: stage.querySelector('[data-role="controls"]'),
+    knownDuration: known,
+  });
+  let review = null;
+  timeline = createTimeline({
+    root: stage.querySelector('[data-role="timeline"]'),
+    player,
+    canSelect: canComment,
+    describe,
+    onRange: (inMs, outMs) => review.range(inMs, outMs),
+    onMarker: (id) => review.goTo(id),
+  });
+  if (known) timeline.setDuration(known);
+  review = createReview({
+    root: reviewRoot,
+    player,
+    timeline,
+    me,
+    canComment,
+    isOwner: reviewRoot.dataset.isOwner === "true",
+  });
+  const shortcuts = document.querySelector('[data-role="shortcuts"]');
+  const help = () => (shortcuts.open ? shortcuts.close() : shortcuts.showModal());
+  stage.querySelector('[data-action="shortcuts"]').addEventListener("click", help);
+  bindShortcuts(player, {
+    comment: review.comment,
+    markIn: review.markIn,
+    markOut: review.markOut,
+    previous: review.previous,
+    next: review.next,
+    help,
+    escape: review.escape,
+  });
+  createPresence({ box: document.querySelector('[data-role="presence"]'), socket, videoId: Number(reviewRoot.dataset.videoId), me });
+  socket.on("annotation.changed", review.onChanged);
+  socket.on("annotation.removed", review.onRemoved);
+  review.sync();
+  // Hooks for people debugging the page and for the browser tests.
+  window.loupeReview = { review, player, timeline, socket, metrics: review.metrics };
+  return review;
 }
 
 if (shell) {
   const videoId = Number(shell.dataset.videoId);
+  const socket = connect();
+  const review = reviewRoot && stage ? startReview(socket) : null;
   if (shell.dataset.playable === "true") showPlayer();
   const bar = shell.querySelector(".progress span");
   if (bar) bar.style.setProperty("--pct", `${bar.dataset.pct}%`); // CSP allows no inline styles
-  const socket = connect();
-  const join = () => joinVideo(videoId);
+  // After every (re)connect: join the room, then fetch whatever changed while we were away.
+  const join = async () => {
+    const answer = await joinVideo(videoId);
+    if (answer?.ok) review?.sync();
+  };
   socket.on("connect", join);
   if (socket.connected) join();
   socket.on("video.progress", (msg) => {
@@ -88,6 +183,7 @@ if (shell) {
       setStatus(msg.status);
       announce("The lesson is ready to watch.");
       showPlayer();
+      loadExtras();
       return;
     }
     setStatus(msg.status);
