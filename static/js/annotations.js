@@ -25,7 +25,7 @@ export function describe(a, { short = false } = {}) {
   return short ? `${a.author.name} · ${what}: ${text}` : `${when} ${what}: ${text}`;
 }
 
-export function createReview({ root, player, timeline, me, canComment, isOwner }) {
+export function createReview({ root, player, timeline, me, canComment }) {
   const videoId = Number(root.dataset.videoId);
   const $ = (role, scope = root) => scope.querySelector(`[data-role="${role}"]`);
   const list = $("list");
@@ -411,12 +411,36 @@ export function createReview({ root, player, timeline, me, canComment, isOwner }
     scrollToRow(row);
   }
 
+  function inView(row) {
+    const top = row.offsetTop - scroller.scrollTop;
+    return top >= 0 && top + Math.min(row.offsetHeight, scroller.clientHeight) <= scroller.clientHeight;
+  }
+
   function scrollToRow(row, smooth = true) {
-    const top = row.offsetTop;
-    const bottom = top + row.offsetHeight;
-    const view = scroller.scrollTop;
-    if (top >= view && bottom <= view + scroller.clientHeight) return;
-    scroller.scrollTo({ top: Math.max(0, top - 12), behavior: smooth ? "smooth" : "auto" });
+    if (!row?.isConnected || inView(row)) return;
+    const target = Math.max(0, row.offsetTop - 12);
+    // Glide over short distances; jump across long ones (a smooth scroll there only blurs by).
+    const far = Math.abs(target - scroller.scrollTop) > scroller.clientHeight * 2;
+    if (smooth && !far) {
+      scroller.scrollTo({ top: target, behavior: "smooth" });
+      return;
+    }
+    scroller.scrollTop = target;
+    // In a long list, rows off screen have an estimated height until they come into view;
+    // re-aim until the row stays in view (and stop if the person takes over the scrolling).
+    const since = Date.now();
+    let frames = 30;
+    let steady = 0;
+    const settle = () => {
+      if (!row.isConnected || userScrolledAt > since || frames-- <= 0 || steady >= 3) return;
+      if (inView(row)) steady += 1;
+      else {
+        steady = 0;
+        scroller.scrollTop = Math.max(0, row.offsetTop - 12);
+      }
+      requestAnimationFrame(settle);
+    };
+    requestAnimationFrame(settle);
   }
 
   for (const type of ["wheel", "touchmove", "keydown"]) {
@@ -1037,6 +1061,5 @@ export function createReview({ root, player, timeline, me, canComment, isOwner }
     metrics,
     store,
     get cursor() { return cursor; },
-    placeholderFor: () => (isOwner ? "Reflect on this moment…" : "Leave feedback at this moment…"),
   };
 }

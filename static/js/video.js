@@ -50,7 +50,10 @@ async function loadExtras() {
     const response = await fetch(`${base}manifest.json`, { credentials: "same-origin" });
     if (!response.ok) return;
     const manifest = await response.json();
-    player.setFps(manifest.source?.video?.fps);
+    // The ladder is encoded at no more than 30 fps (the pipeline's default cap); the manifest
+    // records only the source's rate.
+    const fps = manifest.source?.video?.fps;
+    if (fps) player.setFps(Math.min(fps, 30));
     if (manifest.duration_s) timeline.setDuration(manifest.duration_s);
     const captions = (manifest.captions || [])
       .filter((c) => typeof c?.path === "string")
@@ -134,7 +137,6 @@ function startReview(socket) {
     timeline,
     me,
     canComment,
-    isOwner: reviewRoot.dataset.isOwner === "true",
   });
   const shortcuts = document.querySelector('[data-role="shortcuts"]');
   const help = () => (shortcuts.open ? shortcuts.close() : shortcuts.showModal());
