@@ -41,6 +41,16 @@ def streams_body(view: F) -> F:
     return view
 
 
+def large_body(limit: int) -> Callable[[F], F]:
+    """Allow a view a JSON body larger than the 1 MiB default (a whole document import)."""
+
+    def mark(view: F) -> F:
+        view._loupe_max_body = limit  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
 def login_rate_limit() -> str:
     """Return the configured limit on login attempts per client address."""
     return str(current_app.config["LOGIN_RATE_LIMIT"])
@@ -109,6 +119,8 @@ def _before_request() -> None:
     if getattr(view, "_loupe_streams_body", False):
         # Raised before anything (the CSRF check included) touches the body and applies the cap.
         request.max_content_length = int(current_app.config["UPLOAD_MAX_BYTES"]) + 1
+    elif larger := getattr(view, "_loupe_max_body", None):
+        request.max_content_length = int(larger)
     raw = _bearer_token()
     if raw is not None:
         # A token request is that token's user alone: any cookie is ignored, none is created,

@@ -8,7 +8,7 @@ from flask import Blueprint, jsonify, request
 
 from app.api.frameworks import FrameworkOut
 from app.api.openapi import operation
-from app.security import signed_in_user
+from app.security import large_body, signed_in_user
 from app.services import annotations as feedback
 from app.services import videos
 from app.services.annotations import (
@@ -233,8 +233,9 @@ def export_annotations_vtt(video_id: int) -> Response:
     body=feedback.AnnotationsDocument,
     response=feedback.ImportOut,
     status=201,
-    responses={413: "The document is larger than 1 MiB"},
+    responses={413: "The document is larger than 32 MiB"},
 )
+@large_body(32 * 1024 * 1024)
 def import_annotations(video_id: int, body: feedback.AnnotationsDocument) -> Json:
     made = feedback.import_annotations(signed_in_user(), video_id, body)
     out = feedback.ImportOut(imported=len(made), annotations=[AnnotationOut.of(a) for a in made])

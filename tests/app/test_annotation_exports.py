@@ -607,6 +607,23 @@ def test_import_through_the_api(
     assert outsider.post(url, json=document, headers=outsider_headers).status_code == 404
     assert any_db_app.test_client().post(url, json=document).status_code == 401
 
+    # A heavily annotated lesson's document is larger than the 1 MiB of other requests.
+    big = copy.deepcopy(document)
+    big["annotations"] = [
+        {**document["annotations"][0], "body": f"{i}: " + "é" * 4900, "replies": []}
+        for i in range(300)
+    ]
+    assert len(json.dumps(big)) > 2 * 1024 * 1024
+    made_big = coach.post(url, json=big, headers=headers)
+    assert made_big.status_code == 201, made_big.get_json()
+    assert made_big.get_json()["imported"] == 300
+    huge = coach.post(
+        url,
+        data=b"{" + b" " * (33 * 1024 * 1024) + b"}",
+        headers={**headers, "Content-Type": "application/json"},
+    )
+    assert huge.status_code == 413
+
 
 def test_debrief_page(lesson: Lesson, any_db_app: Flask) -> None:
     made = populate(lesson)
