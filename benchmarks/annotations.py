@@ -5,9 +5,10 @@ shared for comment with the demo coaches, and has 50 writers post annotations to
 lesson — the worst case, since writers on one lesson take its change counter in turn. Two
 loads:
 
-- paced: every writer posts about twice a second at random moments (100 writes/s in all,
-  far beyond what 50 people typing produce) — the latency people feel;
-- flat out: every writer posts back to back — throughput and the queueing it causes.
+- paced: every writer posts at random moments, on average every --pace seconds (default 5:
+  10 writes/s in all, a hundred times what 50 coaches typing comments produce) — the
+  latency people feel;
+- flat out: every writer posts back to back — the capacity, and the queueing beyond it.
 
 Then it reads the lesson's first 1,000 annotations in one call. Run by hand:
 
@@ -76,7 +77,7 @@ def percentile(values: list[float], pct: float) -> float:
 
 
 def run_load(
-    url: str, tokens: list[str], video_id: int, writes: int, paced: bool
+    url: str, tokens: list[str], video_id: int, writes: int, pace: float | None
 ) -> tuple[list[float], int, float]:
     """Have the writers post; return latencies (ms), errors and wall seconds."""
     latencies: list[float] = []
@@ -91,8 +92,8 @@ def run_load(
         mine: list[float] = []
         start_gate.wait()
         for i in range(writes):
-            if paced:
-                time.sleep(rng.expovariate(2.0))  # pacing the load, not synchronising
+            if pace:
+                time.sleep(rng.expovariate(1 / pace))  # pacing the load, not synchronising
             started = time.perf_counter()
             answer = http.post(
                 f"{url}/api/videos/{video_id}/annotations",
@@ -120,7 +121,7 @@ def run_load(
     return latencies, errors[0], time.perf_counter() - began
 
 
-def bench(name: str, database_url: str | None, writes: int, port: int) -> None:
+def bench(name: str, database_url: str | None, writes: int, pace: float, port: int) -> None:
     with tempfile.TemporaryDirectory(prefix="loupe-annotation-bench-") as tmp:
         env = {**os.environ, "LOUPE_DATA_DIR": tmp, "LOUPE_DEMO_LESSONS": "0"}
         if database_url:
@@ -157,8 +158,8 @@ def bench(name: str, database_url: str | None, writes: int, port: int) -> None:
                     if time.monotonic() > deadline:
                         raise
                     time.sleep(0.2)  # waiting for the server to listen
-            run_load(url, tokens, video_id, 2, paced=False)  # warm up connections and caches
-            for label, paced in (("paced ~100/s", True), ("flat out", False)):
+            run_load(url, tokens, video_id, 2, None)  # warm up connections and caches
+            for label, paced in ((f"every ~{pace:g} s", pace), ("flat out", None)):
                 lat, errors, wall = run_load(url, tokens, video_id, writes, paced)
                 print(
                     f"{name:<10} {label:<13} n={len(lat):5d} err={errors:3d} "
@@ -195,13 +196,14 @@ def main() -> None:
     parser.add_argument("--writes", type=int, default=40, help="annotations per writer and load")
     parser.add_argument("--port", type=int, default=5097)
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--pace", type=float, default=5.0, help="mean seconds between posts")
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
     args = parser.parse_args()
     print(f"{WRITERS} concurrent writers on one lesson, {args.writes} annotations each per load")
     if args.only in (None, "sqlite"):
-        bench("sqlite", None, args.writes, args.port)
+        bench("sqlite", None, args.writes, args.pace, args.port)
     if args.only in (None, "postgresql"):
-        bench("postgresql", fresh_postgres(args.pg), args.writes, args.port + 1)
+        bench("postgresql", fresh_postgres(args.pg), args.writes, args.pace, args.port + 1)
     print("target: p99 < 50 ms")
 
 
