@@ -76,15 +76,36 @@ def home() -> str:
     visible = videos.list_videos(me)
     own = [v for v in visible if v.owner_id == me.id]
     shared = [v for v in visible if v.owner_id != me.id]
+    meetings = _home_debriefs(me)
     if me.role == Role.COACH:
         teachers = accounts.caseload(me)
         by_teacher = {t.id: [v for v in shared if v.owner_id == t.id] for t in teachers}
         return render_template(
-            "coach_home.html", teachers=teachers, by_teacher=by_teacher, shared=shared, own=own
+            "coach_home.html",
+            teachers=teachers,
+            by_teacher=by_teacher,
+            shared=shared,
+            own=own,
+            debriefs=meetings,
         )
     return render_template(
-        "teacher_home.html", videos=own, shared=shared, coaches=accounts.coaches_of(me)
+        "teacher_home.html",
+        videos=own,
+        shared=shared,
+        coaches=accounts.coaches_of(me),
+        debriefs=meetings,
     )
+
+
+def _home_debriefs(me: User) -> dict[str, list[dict[str, Any]]]:
+    """Return a home's debriefs: every upcoming or live one, and the three most recent ended."""
+    from app.services import debriefs
+
+    found = [debriefs.serialise(d, me) for d in debriefs.list_debriefs(me)]
+    return {
+        "open": [d for d in found if d["status"] != "ended"],
+        "recent": [d for d in found if d["status"] == "ended"][:3],
+    }
 
 
 @bp.get("/videos/<int:video_id>")
@@ -102,6 +123,9 @@ def video_page(video_id: int) -> str:
         me={"id": me.id, "name": me.name, "role": me.role.value},
         is_owner=video.owner_id == me.id,
         has_framework=annotations.framework_for(video, me) is not None,
+        # Coaches and teachers who may comment hold debriefs (services.debriefs.create_debrief).
+        can_debrief=me.role in (Role.COACH, Role.TEACHER)
+        and policy.may_video(me, policy.VideoAction.COMMENT, video),
     )
 
 
@@ -351,3 +375,85 @@ def debrief_page(video_id: int) -> str:
     return render_template(
         "debrief.html", sheet=annotation_exports.debrief_sheet(signed_in_user(), video_id)
     )
+
+
+# --- live debriefs -----------------------------------------------------------------------------
+
+
+@bp.get("/debriefs/<int:debrief_id>")
+@signed_in
+def debrief_room(debrief_id: int) -> str:
+    """Show a live debrief's room (lobby, call, the lesson watched together), or its summary."""
+    from app.services import annotations, debriefs
+
+    me = signed_in_user()
+    debrief = debriefs.get_debrief(me, debrief_id)  # anyone not invited: 404
+    data = debriefs.serialise(debrief, me)
+    lesson = None
+    lesson_problem = None
+    if debrief.video_id is None:
+        lesson_problem = "The lesson of this debrief was deleted."
+    else:
+        try:
+            lesson = videos.view_video(me, debrief.video_id)
+        except ServiceError:
+            lesson_problem = "You can no longer watch the lesson of this debrief."
+    if debrief.closed:
+        return render_template(
+            "debrief_room.html",
+            debrief=debrief,
+            data=data,
+            summary=True,
+            lesson=lesson,
+            lesson_problem=lesson_problem,
+            people={p.user_id: p.user.name for p in debrief.participants},
+            attended={
+                p.user_id: debriefs.attended_seconds(debrief, p.user_id)
+                for p in debrief.participants
+            },
+        )
+    actions = policy.video_actions(me, lesson) if lesson is not None else frozenset()
+    return render_template(
+        "debrief_room.html",
+        debrief=debrief,
+        data=data,
+        summary=False,
+        lesson=lesson,
+        lesson_problem=lesson_problem,
+        video=lesson,
+        actions=actions,
+        can_comment=policy.VideoAction.COMMENT in actions,
+        is_owner=lesson is not None and lesson.owner_id == me.id,
+        has_framework=lesson is not None and annotations.framework_for(lesson, me) is not None,
+        me={"id": me.id, "name": me.name, "role": me.role.value},
+    )
+
+
+@bp.get("/debriefs")
+@signed_in
+def coaching_log() -> str:
+    """Show the coaching log: a coach's or teacher's debriefs, or all of an admin's district."""
+    from app.models import DebriefRole, NoteKind
+    from app.services import debriefs
+
+    me = signed_in_user()
+    rows = []
+    for d in debriefs.coaching_log(me):
+        people = {p.role: p.user.name for p in d.participants}
+        rows.append(
+            {
+                "id": d.id,
+                "member": debriefs.membership(me, d) is not None,
+                "when": d.started_at or d.scheduled_for or d.created_at,
+                "lesson": d.video_title,
+                "video_id": d.video_id,
+                "teacher": people.get(DebriefRole.TEACHER) or people.get(DebriefRole.HOST, ""),
+                "coach": people.get(DebriefRole.HOST, ""),
+                "status": debriefs.status(d),
+                "duration_s": debriefs.duration_s(d),
+                "notes": sum(1 for n in d.notes if n.kind == NoteKind.NOTE),
+                "action_steps": sum(1 for n in d.notes if n.kind == NoteKind.ACTION_STEP),
+                "people": len(d.participants),
+            }
+        )
+    return render_template("debriefs.html", rows=rows)

@@ -1,10 +1,13 @@
 // Player controls (play, seek, frame step, speed, mute, captions, full screen) and the
 // page's keyboard shortcuts. The timeline and the feedback panel plug in through callbacks.
+// Embedded in a debrief, `onIntent` hears every play, pause, seek or speed the person asks for
+// (through the controls, shortcuts, timeline or comment list), and `apply` sets the state
+// another person asked for without being heard there: no echo between players.
 import { clock, isTextField, precise } from "./timecode.js";
 
 const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
 
-export function createPlayer({ stage, video, controls, knownDuration }) {
+export function createPlayer({ stage, video, controls, knownDuration, onIntent = null }) {
   const $ = (sel) => controls.querySelector(sel);
   const playButton = $('[data-action="play"]');
   const bigPlay = stage.querySelector('[data-action="bigplay"]');
@@ -17,6 +20,12 @@ export function createPlayer({ stage, video, controls, knownDuration }) {
   const listeners = new Set();
   let fps = 30;
   let frame = 0;
+  let rate = 1; // the chosen speed; drift correction multiplies it by `nudge` for a while
+  let nudge = 1;
+
+  function intent() {
+    onIntent?.({ playing: !video.paused && !video.ended, position: video.currentTime || 0, rate });
+  }
 
   function duration() {
     const d = video.duration;
@@ -24,22 +33,56 @@ export function createPlayer({ stage, video, controls, knownDuration }) {
     return knownDuration > 0 ? knownDuration : 0;
   }
 
-  function seek(seconds) {
+  function moveTo(seconds) {
     const d = duration();
     video.currentTime = clamp(seconds, 0, d > 0 ? d : Math.max(0, seconds));
     tick();
   }
 
+  function seek(seconds) {
+    moveTo(seconds);
+    intent();
+  }
+
+  // play() and pause() change `paused` at once, so the intent reports the state asked for.
   function togglePlay() {
     if (video.paused || video.ended) video.play().catch(() => {});
     else video.pause();
+    intent();
+  }
+
+  function pause() {
+    if (video.paused) return;
+    video.pause();
+    intent();
   }
 
   function stepFrame(n) {
     video.pause();
     const at = Math.round(video.currentTime * fps) + n;
     // Aim a hair past the frame's start so the decoder lands on that frame, not the one before.
-    seek(Math.max(0, at / fps + 0.25 / fps));
+    moveTo(Math.max(0, at / fps + 0.25 / fps));
+    intent();
+  }
+
+  function setRate(value) {
+    rate = value;
+    video.playbackRate = rate * nudge;
+  }
+
+  // Someone else's play, pause, seek or speed: applied here, not reported back.
+  function apply({ playing, position, rate: wanted } = {}) {
+    if (Number.isFinite(wanted) && wanted > 0 && wanted !== rate) setRate(wanted);
+    if (Number.isFinite(position)) moveTo(position);
+    if (playing === true && (video.paused || video.ended)) video.play().catch(() => {});
+    else if (playing === false && !video.paused) video.pause();
+  }
+
+  // Drift correction plays a little faster or slower than the chosen speed; 1 ends it.
+  function setNudge(factor) {
+    if (!(factor > 0) || factor === nudge) return;
+    nudge = factor;
+    video.playbackRate = rate * nudge;
   }
 
   function toggleFullscreen() {
@@ -108,7 +151,7 @@ export function createPlayer({ stage, video, controls, knownDuration }) {
     muteButton.setAttribute("aria-pressed", String(video.muted));
     muteButton.setAttribute("aria-label", video.muted ? "Unmute" : "Mute");
   });
-  video.addEventListener("ratechange", () => { speed.value = String(video.playbackRate); });
+  video.addEventListener("ratechange", () => { speed.value = String(rate); });
   video.addEventListener("click", togglePlay);
 
   playButton.addEventListener("click", togglePlay);
@@ -118,7 +161,10 @@ export function createPlayer({ stage, video, controls, knownDuration }) {
   $('[data-action="frame-back"]').addEventListener("click", () => stepFrame(-1));
   $('[data-action="frame-forward"]').addEventListener("click", () => stepFrame(1));
   muteButton.addEventListener("click", () => { video.muted = !video.muted; });
-  speed.addEventListener("change", () => { video.playbackRate = Number(speed.value); });
+  speed.addEventListener("change", () => {
+    setRate(Number(speed.value));
+    intent();
+  });
   ccButton.addEventListener("click", toggleCaptions);
   fullButton.addEventListener("click", toggleFullscreen);
   document.addEventListener("fullscreenchange", () => {
@@ -138,7 +184,10 @@ export function createPlayer({ stage, video, controls, knownDuration }) {
     addCaptions,
     duration,
     nowMs: () => Math.round((video.currentTime || 0) * 1000),
-    pause: () => video.pause(),
+    pause,
+    apply,
+    setNudge,
+    rate: () => rate,
     onTick: (fn) => { listeners.add(fn); },
     refresh: tick,
     show() {

@@ -1,6 +1,8 @@
 // The lesson page: HLS through hls.js (native on Safari, MP4 as the fallback), live processing,
 // then the review tools: controls and shortcuts (player.js), the timeline (timeline.js), the
-// feedback panel (annotations.js) and who else is watching (presence.js).
+// feedback panel (annotations.js) and who else is watching (presence.js). A debrief room mounts
+// the same lesson with mountLesson(); its review root says data-embedded="true" so the page
+// entry below leaves it alone.
 import Hls from "/static/vendor/hls.js/hls.min.mjs";
 import { api, announce } from "./api.js";
 import { connect, joinVideo } from "./realtime.js";
@@ -93,8 +95,10 @@ function switchToFinal() {
 
 function setStatus(status) {
   const badge = document.querySelector('.page-head [data-role="status"]');
-  badge.className = `badge badge-${status}`;
-  badge.textContent = status[0].toUpperCase() + status.slice(1);
+  if (badge) {
+    badge.className = `badge badge-${status}`;
+    badge.textContent = status[0].toUpperCase() + status.slice(1);
+  }
   shell.dataset.status = status;
 }
 
@@ -107,7 +111,7 @@ function showProgress({ stage: step, percent, eta_s }) {
   shell.querySelector('[data-role="stage"]').textContent = `${step[0].toUpperCase()}${step.slice(1)} · ${Math.round(percent)}%${eta}`;
 }
 
-function startReview(socket) {
+function startReview(socket, onIntent) {
   const me = {
     id: Number(reviewRoot.dataset.meId),
     name: reviewRoot.dataset.meName,
@@ -120,6 +124,7 @@ function startReview(socket) {
     video,
     controls: stage.querySelector('[data-role="controls"]'),
     knownDuration: known,
+    onIntent,
   });
   let review = null;
   timeline = createTimeline({
@@ -150,7 +155,8 @@ function startReview(socket) {
     help,
     escape: review.escape,
   });
-  createPresence({ box: document.querySelector('[data-role="presence"]'), socket, videoId: Number(reviewRoot.dataset.videoId), me });
+  const presenceBox = document.querySelector('[data-role="presence"]');
+  if (presenceBox) createPresence({ box: presenceBox, socket, videoId: Number(reviewRoot.dataset.videoId), me });
   socket.on("annotation.changed", review.onChanged);
   socket.on("annotation.removed", review.onRemoved);
   review.sync();
@@ -159,10 +165,12 @@ function startReview(socket) {
   return review;
 }
 
-if (shell) {
+// Mount the lesson: player, timeline, feedback, the video's room and live processing.
+// `onIntent` hears the person's own play, pause, seek and speed (see player.js).
+export function mountLesson({ socket = connect(), onIntent = null } = {}) {
+  if (!shell) return null;
   const videoId = Number(shell.dataset.videoId);
-  const socket = connect();
-  const review = reviewRoot && stage ? startReview(socket) : null;
+  const review = reviewRoot && stage ? startReview(socket, onIntent) : null;
   if (shell.dataset.playable === "true") showPlayer();
   const bar = shell.querySelector(".progress span");
   if (bar) bar.style.setProperty("--pct", `${bar.dataset.pct}%`); // CSP allows no inline styles
@@ -201,4 +209,7 @@ if (shell) {
       event.target.disabled = false;
     }
   });
+  return { video, player, timeline, review, socket };
 }
+
+if (shell && reviewRoot?.dataset.embedded !== "true") mountLesson();
