@@ -54,6 +54,7 @@ def create_app(config: Config | None = None) -> Flask:
     from app.api.annotations import bp as annotations_bp
     from app.api.debriefs import bp as debriefs_bp
     from app.api.frameworks import bp as frameworks_bp
+    from app.api.live import bp as live_bp
     from app.api.routes import bp as api_bp
     from app.api.uploads import bp as uploads_bp
     from app.errors import init_errors
@@ -92,6 +93,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(frameworks_bp)
     app.register_blueprint(annotations_bp)
     app.register_blueprint(debriefs_bp)
+    app.register_blueprint(live_bp)
     app.register_blueprint(media_bp)
     app.register_blueprint(web_bp)
     return app

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask
@@ -189,7 +190,7 @@ def rtc_gateway(host: str | None, port: int | None) -> None:
     import asyncio
     import logging
 
-    from app import quiet_webrtc_logs
+    from app import create_app, quiet_webrtc_logs
     from app.config import Config
     from app.rtc.gateway import Gateway, serve
 
@@ -198,7 +199,21 @@ def rtc_gateway(host: str | None, port: int | None) -> None:
     )
     quiet_webrtc_logs()
     config = Config()
-    gateway = Gateway(config.SECRET_KEY, config.DATA_DIR)
+    flask_app = create_app(config)
+
+    async def notify(stream_id: int, event: str, result: dict[str, Any]) -> None:
+        # A live lesson's news goes to a worker (the database and browsers are its business).
+        from app.jobs.live import stream_event
+
+        def send() -> None:
+            with flask_app.app_context():
+                stream_event.delay(stream_id, event, result)
+
+        await asyncio.to_thread(send)
+
+    gateway = Gateway(
+        config.SECRET_KEY, config.DATA_DIR, grace_s=config.LIVE_GRACE_SECONDS, notify=notify
+    )
     asyncio.run(serve(gateway, host or config.RTC_HOST, port or config.RTC_PORT))
 
 

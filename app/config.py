@@ -121,6 +121,8 @@ class Config:
         # The aiortc gateway (`loupe rtc-gateway`) records debriefs; the web app reaches it here.
         self.RTC_HOST = env.get("LOUPE_RTC_HOST", "127.0.0.1")
         self.RTC_PORT = _int(env, "LOUPE_RTC_PORT", 5081)
+        # A live lesson whose connection dropped resumes if it comes back within this time.
+        self.LIVE_GRACE_SECONDS = float(env.get("LOUPE_LIVE_GRACE_SECONDS", "60"))
         self.RTC_GATEWAY_URL = env.get(
             "LOUPE_RTC_GATEWAY_URL", f"http://127.0.0.1:{self.RTC_PORT}"
         ).rstrip("/")

@@ -145,3 +145,78 @@ def compose(
     if not output.exists() or output.stat().st_size == 0:
         raise PipelineError("Composing the recording produced no file.")
     return output
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One stretch of a live stream (a reconnect starts another), on the stream's clock."""
+
+    video: Track | None = None
+    audio: Track | None = None
+
+
+def merge_args(
+    segments: Sequence[Segment], duration_s: float, size: tuple[int, int], output: Path
+) -> list[str]:
+    """Return ffmpeg's arguments to lay a stream's segments on one timeline (gaps dark, silent)."""
+    width, height = size[0] - size[0] % 2, size[1] - size[1] % 2
+    video: Any = ffmpeg.input(
+        f"color=c=black:s={width}x{height}:r={FPS}:d={duration_s:.3f}",
+        f="lavfi",
+        format_whitelist="lavfi",
+    ).video
+    voices = []
+    for segment in segments:
+        if segment.video is not None:
+            offset = max(0.0, segment.video.offset_s)
+            part = (
+                ffmpeg.input(source_url(segment.video.path), **input_options())
+                .video.filter("setpts", f"PTS-STARTPTS+{offset:.3f}/TB")
+                .filter("scale", width, height, force_original_aspect_ratio="decrease")
+                .filter("pad", width, height, "(ow-iw)/2", "(oh-ih)/2")
+                .filter("setsar", 1)
+            )
+            video = ffmpeg.overlay(video, part, eof_action="pass", repeatlast=0)
+        if segment.audio is not None:
+            voices.append(_voice(segment.audio))
+    streams = [video.filter("format", "yuv420p")]
+    if voices:
+        mixed = (
+            voices[0]
+            if len(voices) == 1
+            else ffmpeg.filter(voices, "amix", inputs=len(voices), duration="longest", normalize=0)
+        )
+        streams.append(mixed.filter("atrim", duration=f"{duration_s:.3f}"))
+    node = ffmpeg.output(
+        *streams,
+        str(output),
+        **{
+            "c:v": "libx264",
+            "preset": "veryfast",
+            "crf": 20,
+            "pix_fmt": "yuv420p",
+            "c:a": "aac",
+            "b:a": "128k",
+            "t": f"{duration_s:.3f}",
+            "movflags": "+faststart",
+        },
+    )
+    return [str(a) for a in node.get_args()]
+
+
+def merge(
+    segments: Sequence[Segment],
+    duration_s: float,
+    size: tuple[int, int],
+    output: Path,
+    *,
+    stall_s: float = 60.0,
+) -> Path:
+    """Write a live stream's recording (one or more segments) to output (an .mp4)."""
+    if duration_s <= 0 or not segments:
+        raise PipelineError("The live lesson recorded nothing.")
+    args = merge_args(segments, duration_s, size, output)
+    run(args, kind="merge", watch=Watch(stall_s=stall_s))
+    if not output.exists() or output.stat().st_size == 0:
+        raise PipelineError("Merging the live recording produced no file.")
+    return output

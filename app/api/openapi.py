@@ -33,6 +33,7 @@ class Operation:
     auth: bool
     responses: dict[int, str] = field(default_factory=dict)
     produces: str = "application/json"
+    consumes: str | None = None  # a raw (non-JSON) request body, such as application/sdp
 
 
 _operations: dict[tuple[str, str], Operation] = {}
@@ -62,6 +63,7 @@ def operation(
     auth: bool = True,
     responses: dict[int, str] | None = None,
     produces: str = "application/json",
+    consumes: str | None = None,
 ) -> Callable[[F], F]:
     """Register a view on the blueprint and record it for the OpenAPI document.
 
@@ -92,6 +94,7 @@ def operation(
             auth=auth,
             responses=responses or {},
             produces=produces,
+            consumes=consumes,
         )
         return wrapper  # type: ignore[return-value]
 
@@ -147,6 +150,11 @@ def build_document(app: Flask) -> dict[str, Any]:
                 entry["requestBody"] = {
                     "required": True,
                     "content": {"application/json": {"schema": ref(op.body)}},
+                }
+            elif op.consumes is not None:
+                entry["requestBody"] = {
+                    "required": True,
+                    "content": {op.consumes: {"schema": {"type": "string"}}},
                 }
             if op.response is not None:
                 schema = ref(op.response)

@@ -67,7 +67,7 @@ def init_celery(app: Flask) -> Celery:
     )
     celery.set_default()
     app.extensions["celery"] = celery
-    from app.jobs import debriefs, demo, media, system, uploads  # noqa: F401  (declares the shared tasks)
+    from app.jobs import debriefs, demo, live, media, system, uploads  # noqa: F401  (declares tasks)
 
     return celery
 

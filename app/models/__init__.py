@@ -12,6 +12,7 @@ from app.models.debrief import (
     NoteKind,
     RecordingState,
 )
+from app.models.live import LiveStatus, LiveStream
 from app.models.organization import Organization, School
 from app.models.rubric import Framework, FrameworkStatus, RubricDimension, RubricLevel
 from app.models.upload import Upload
@@ -34,6 +35,8 @@ __all__ = [
     "Framework",
     "FrameworkStatus",
     "Invitation",
+    "LiveStatus",
+    "LiveStream",
     "LoginSession",
     "NoteKind",
     "Organization",

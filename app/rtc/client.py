@@ -17,6 +17,14 @@ class GatewayUnavailable(ServiceError):
     status = 503
 
 
+class GatewayRefused(ServiceError):
+    """The gateway answered with an error; `status` is its HTTP status."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 def _post(path: str, body: dict[str, Any], timeout: float) -> dict[str, Any]:
     url = current_app.config["RTC_GATEWAY_URL"] + path
     try:
@@ -28,7 +36,11 @@ def _post(path: str, body: dict[str, Any], timeout: float) -> dict[str, Any]:
         ) from exc
     data: dict[str, Any] = answer.json() if answer.content else {}
     if answer.status_code >= 400:
-        raise ServiceError(str(data.get("error", "The recording service refused.")))
+        refused = GatewayRefused(
+            answer.status_code, str(data.get("error", "The streaming service refused."))
+        )
+        refused.status = answer.status_code
+        raise refused
     return data
 
 
@@ -43,3 +55,17 @@ def finish(debrief_id: int) -> dict[str, Any]:
     """Stop recording a debrief; return the recorded tracks and the duration."""
     token = tokens.sign(current_app.config["SECRET_KEY"], act="finish", debrief=debrief_id)
     return _post("/v1/finish", {"token": token}, timeout=60)
+
+
+LIVE_PATHS = {
+    "whip": "/v1/whip",
+    "whip-end": "/v1/whip/end",
+    "whep": "/v1/whep",
+    "whep-end": "/v1/whep/end",
+}
+
+
+def live(act: str, stream_id: int, **body: Any) -> dict[str, Any]:
+    """Call the gateway about a live lesson (publish, end, watch, stop watching)."""
+    token = tokens.sign(current_app.config["SECRET_KEY"], act=act, stream=stream_id)
+    return _post(LIVE_PATHS[act], {"token": token, **body}, timeout=30)

@@ -6,9 +6,13 @@ gateway trusts nothing else. Recording happens off the event loop (see recorder.
 with `loupe rtc-gateway`; `loupe serve` starts one in the embedded default.
 
 Internal HTTP API (bind it to localhost or a private network):
-  POST /v1/publish  {token, sdp, type: "offer"}  -> {sdp, type: "answer", session}
-  POST /v1/finish   {token}                      -> {duration_s, tracks: [...]}
-  GET  /v1/health                                -> counts, dropped frames, memory
+  POST /v1/publish    {token, sdp, type: "offer"}  -> {sdp, type: "answer", session}
+  POST /v1/finish     {token}                      -> {duration_s, tracks: [...]}
+  POST /v1/whip       {token, sdp}  a live lesson's publisher (see live.py)
+  POST /v1/whip/end   {token}       -> its recording
+  POST /v1/whep       {token, sdp}  a viewer of a live lesson
+  POST /v1/whep/end   {token, session}
+  GET  /v1/health                                  -> counts, dropped frames, memory
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import logging
 import signal
 import time
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +34,7 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
 from app.rtc import tokens
+from app.rtc.live import LiveError, LiveHub, Notify
 from app.rtc.recorder import TrackRecorder
 
 log = logging.getLogger("loupe.rtc.gateway")
@@ -59,22 +65,51 @@ class Call:
 class Gateway:
     """The state of the gateway process: calls being recorded."""
 
-    def __init__(self, secret: str, data_dir: Path) -> None:
+    def __init__(
+        self, secret: str, data_dir: Path, *, grace_s: float = 60.0, notify: Notify | None = None
+    ) -> None:
         self.secret = secret
         self.data_dir = data_dir
         self.calls: dict[int, Call] = {}
         self.dropped_total = 0
+        self.live = LiveHub(data_dir, grace_s, notify or _log_only)
+
+    # --- live lessons -------------------------------------------------------------------------
+
+    async def whip(self, request: web.Request) -> web.Response:
+        body = await _json(request)
+        claims = self._claims(body, "whip")
+        return await self._live(self.live.publish(int(claims["stream"]), _offer(body)))
+
+    async def whip_end(self, request: web.Request) -> web.Response:
+        claims = self._claims(await _json(request), "whip-end")
+        return await self._live(self.live.end(int(claims["stream"])))
+
+    async def whep(self, request: web.Request) -> web.Response:
+        body = await _json(request)
+        claims = self._claims(body, "whep")
+        return await self._live(self.live.watch(int(claims["stream"]), _offer(body)))
+
+    async def whep_end(self, request: web.Request) -> web.Response:
+        body = await _json(request)
+        claims = self._claims(body, "whep-end")
+        session = body.get("session")
+        if not isinstance(session, str):
+            raise _error(400, "Send {token, session}.")
+        return await self._live(self.live.stop_watching(int(claims["stream"]), session))
+
+    async def _live(self, work: Awaitable[dict[str, Any] | None]) -> web.Response:
+        try:
+            return web.json_response(await work or {})
+        except LiveError as exc:
+            raise _error(exc.status, str(exc)) from exc
 
     # --- HTTP -------------------------------------------------------------------------------
 
     async def publish(self, request: web.Request) -> web.Response:
         body = await _json(request)
         claims = self._claims(body, "publish")
-        sdp, kind = body.get("sdp"), body.get("type")
-        if not isinstance(sdp, str) or kind != "offer" or not sdp.startswith("v=0"):
-            raise _error(400, "Send {token, sdp, type: 'offer'} with an SDP offer.")
-        if "\nm=audio " not in sdp and "\nm=video " not in sdp:
-            raise _error(400, "The offer carries no audio or video to record.")
+        sdp = _offer(body)
         debrief_id, user_id = int(claims["debrief"]), int(claims["user"])
         call = self.calls.get(debrief_id)
         if call is None:
@@ -126,6 +161,7 @@ class Gateway:
                 "tracks": len(recorders),
                 "dropped_frames": self.dropped_total + sum(r.dropped for r in recorders),
                 "rss_kib": _rss_kib(),
+                **self.live.counts(),
             }
         )
 
@@ -170,9 +206,27 @@ class Gateway:
         return result
 
     async def shutdown(self) -> None:
-        """Finish every call so nothing recorded is lost."""
+        """Finish every call and live lesson so nothing recorded is lost."""
         for debrief_id in list(self.calls):
             await self._finish(self.calls.pop(debrief_id))
+        await self.live.shutdown()
+
+
+def _offer(body: dict[str, Any]) -> str:
+    sdp = body.get("sdp")
+    if (
+        not isinstance(sdp, str)
+        or body.get("type", "offer") != "offer"
+        or not sdp.startswith("v=0")
+    ):
+        raise _error(400, "Send {token, sdp, type: 'offer'} with an SDP offer.")
+    if "\nm=audio " not in sdp and "\nm=video " not in sdp:
+        raise _error(400, "The offer carries no audio or video.")
+    return sdp
+
+
+async def _log_only(stream_id: int, event: str, result: dict[str, Any]) -> None:
+    log.warning("live %s %s, but nobody is told (no notifier configured)", stream_id, event)
 
 
 async def _pump(track: Any, recorder: TrackRecorder) -> None:
@@ -197,6 +251,7 @@ def _error(status: int, message: str) -> web.HTTPException:
         401: web.HTTPUnauthorized,
         403: web.HTTPForbidden,
         404: web.HTTPNotFound,
+        409: web.HTTPConflict,
     }
     return kinds[status](text=json.dumps({"error": message}), content_type="application/json")
 
@@ -217,6 +272,10 @@ def make_app(gateway: Gateway) -> web.Application:
             web.post("/v1/publish", gateway.publish),
             web.post("/v1/finish", gateway.finish),
             web.get("/v1/health", gateway.health),
+            web.post("/v1/whip", gateway.whip),
+            web.post("/v1/whip/end", gateway.whip_end),
+            web.post("/v1/whep", gateway.whep),
+            web.post("/v1/whep/end", gateway.whep_end),
         ]
     )
     return application

@@ -36,6 +36,7 @@ class TrackRecorder:
         self.frames = 0
         self.dropped = 0
         self.failed: str | None = None
+        self.size: tuple[int, int] | None = None  # a video's recorded width and height
         self._queue: queue.Queue[Any] = queue.Queue(VIDEO_QUEUE if kind == "video" else AUDIO_QUEUE)
         self._thread = threading.Thread(target=self._encode, name=f"rec-{path.name}", daemon=True)
         self._thread.start()
@@ -77,6 +78,7 @@ class TrackRecorder:
                     container = av.open(str(self.path), mode="w", format="matroska")
                     if self.kind == "video":
                         size = (frame.width - frame.width % 2, frame.height - frame.height % 2)
+                        self.size = size
                         stream = container.add_stream("libx264", rate=30)
                         stream.width, stream.height = size
                         stream.pix_fmt = "yuv420p"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from media_pipeline.compose import Participant, Track, compose, layout
+from media_pipeline.compose import Participant, Segment, Track, compose, layout, merge
 from media_pipeline.errors import PipelineError
 from media_pipeline.synth import make_clip
 from tests.media_pipeline.conftest import ffprobe
@@ -47,3 +47,19 @@ def test_four_people_make_a_grid_and_nobody_is_refused(tmp_path: Path) -> None:
     assert not [s for s in info["streams"] if s["codec_type"] == "audio"]
     with pytest.raises(PipelineError):
         compose([], 1.0, tmp_path / "none.mp4")
+
+
+def test_a_live_stream_with_a_reconnect_is_one_timeline(tmp_path: Path) -> None:
+    first = make_clip(tmp_path / "first.mkv", duration=2, width=640, height=360)
+    second = make_clip(tmp_path / "second.mkv", duration=1.5, width=640, height=360)
+    segments = [
+        Segment(video=Track(first, 0.0), audio=Track(first, 0.0)),
+        # The connection dropped for a second; the second segment resumes at 3 s.
+        Segment(video=Track(second, 3.0), audio=Track(second, 3.0)),
+    ]
+    info = ffprobe(merge(segments, 4.5, (640, 360), tmp_path / "live.mp4"))
+    video = next(s for s in info["streams"] if s["codec_type"] == "video")
+    assert (video["width"], video["height"]) == (640, 360)
+    assert float(info["format"]["duration"]) == pytest.approx(4.5, abs=0.15)
+    with pytest.raises(PipelineError):
+        merge([], 1.0, (640, 360), tmp_path / "none.mp4")

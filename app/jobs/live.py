@@ -1,0 +1,83 @@
+"""Live lessons in the worker: events from the gateway, and the recording made a lesson video."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from celery import shared_task
+from flask import current_app
+
+from app.extensions import db
+from app.jobs.media import MEDIA_QUEUE
+from app.models import LiveStatus, LiveStream, Video, VideoStatus
+from app.services import live, processing
+from app.storage import storage
+
+log = logging.getLogger("loupe.jobs.live")
+
+
+@shared_task(name="loupe.live.stream_event", ignore_result=True, acks_late=True, time_limit=60)
+def stream_event(stream_id: int, event: str, result: dict[str, Any]) -> None:
+    """Apply what the gateway saw: a publisher dropped, came back, or the grace period ended."""
+    if event == "interrupted":
+        live.interrupted(stream_id)
+    elif event == "resumed":
+        live.resumed(stream_id)
+    elif event == "ended":
+        live.recorded(stream_id, result)
+
+
+@shared_task(
+    name="loupe.live.make_lesson_video",
+    ignore_result=True,
+    queue=MEDIA_QUEUE,
+    acks_late=True,
+    time_limit=6 * 3600,
+)
+def make_lesson_video(stream_id: int, recording: dict[str, Any]) -> None:
+    """Lay the stream's segments on one timeline and send the result through the pipeline."""
+    from media_pipeline.compose import Segment, Track, merge
+    from media_pipeline.errors import PipelineError
+
+    stream = db.session.get(LiveStream, stream_id)
+    if stream is None or stream.video_id is None:
+        return
+    video = db.session.get(Video, stream.video_id)
+    if video is None or storage().source_path(video.id) is not None:
+        return  # deleted, or made already by an earlier delivery of this job
+    parts: dict[int, dict[str, Track]] = {}
+    size: tuple[int, int] | None = None
+    for track in recording.get("tracks", []):
+        parts.setdefault(int(track["segment"]), {})[track["kind"]] = Track(
+            Path(track["path"]), float(track["offset_s"])
+        )
+        if track["kind"] == "video" and track.get("size") and size is None:
+            size = (int(track["size"][0]), int(track["size"][1]))
+    segments = [
+        Segment(video=p.get("video"), audio=p.get("audio")) for _, p in sorted(parts.items())
+    ]
+    try:
+        with tempfile.TemporaryDirectory(dir=current_app.config["DATA_DIR"]) as tmp:
+            out = merge(
+                segments,
+                float(recording.get("duration_s", 0)),
+                size or (1280, 720),
+                Path(tmp) / "l.mp4",
+            )
+            stored = storage().store_source(video.id, out, ".mp4")
+            video.source_bytes = stored.stat().st_size
+    except PipelineError as exc:
+        log.warning("live %s: no recording: %s", stream_id, exc)
+        stream.status = LiveStatus.FAILED
+        stream.failure_reason = str(exc)
+        video.status = VideoStatus.FAILED
+        video.failure_reason = f"The live lesson's recording could not be used: {exc}"
+        db.session.commit()
+        return
+    db.session.commit()
+    processing.enqueue(video.id)
+    shutil.rmtree(current_app.config["DATA_DIR"] / "rtc" / f"live-{stream_id}", ignore_errors=True)

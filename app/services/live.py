@@ -1,0 +1,235 @@
+"""Live lessons: start (WHIP) and end a stream, let permitted people watch (WHEP), and turn
+the recording into the lesson video.
+
+The lesson's Video exists from the first second, private to the teacher and shared for
+comment with the coaches of the teacher's caseload (the teacher can invite anyone else with
+the usual share dialog). Feedback given live is stored at the lesson time it was given, which
+is the time of the recording, so it sits at the right moment once the video is processed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from app import policy
+from app.extensions import db
+from app.models import CoachAssignment, LiveStatus, LiveStream, SharePermission, User, Video
+from app.models.base import utcnow
+from app.policy import VideoAction
+from app.realtime import publish, user_room, video_room
+from app.rtc import client as rtc_client
+from app.services import audit, videos
+from app.services.errors import Conflict, Forbidden, NotFound
+
+MAX_SDP = 64 * 1024
+
+
+def _check_offer(sdp: str) -> str:
+    from app.services.errors import Invalid
+
+    if not sdp.startswith("v=0") or len(sdp) > MAX_SDP:
+        raise Invalid("The body must be an SDP offer (application/sdp).", field="body")
+    return sdp
+
+
+def current_stream(owner: User) -> LiveStream | None:
+    """Return the owner's stream that is live or interrupted (may resume), if any."""
+    return db.session.scalars(
+        select(LiveStream)
+        .where(
+            LiveStream.owner_id == owner.id,
+            LiveStream.status.in_([LiveStatus.LIVE, LiveStatus.INTERRUPTED]),
+        )
+        .order_by(LiveStream.id.desc())
+    ).first()
+
+
+def start(
+    owner: User, sdp: str, *, title: str | None, subject: str | None, grade: str | None
+) -> tuple[LiveStream, dict[str, Any]]:
+    """Start a live lesson from a WHIP offer, or resume the owner's interrupted one."""
+    if not policy.may_own_videos(owner):
+        raise Forbidden("Only teachers and coaches stream lessons.")
+    _check_offer(sdp)
+    stream = current_stream(owner)
+    if stream is not None:
+        # The gateway decides: a publisher still connected means a second stream (409); a
+        # dropped one within the grace period resumes; one the gateway forgot is over.
+        try:
+            answer = rtc_client.live("whip", stream.id, sdp=sdp)
+        except rtc_client.GatewayRefused as exc:
+            if exc.status == 409:
+                raise Conflict("This lesson is already being streamed.") from exc
+            if exc.status != 404:
+                raise
+        else:
+            stream.status = LiveStatus.LIVE
+            db.session.commit()
+            return stream, answer
+    video = videos.create_video(
+        owner,
+        title=title or f"Live lesson, {utcnow():%b %-d %Y %H:%M} UTC",
+        subject=subject,
+        grade=grade,
+    )
+    stream = LiveStream(organization_id=owner.organization_id, owner_id=owner.id, video_id=video.id)
+    db.session.add(stream)
+    db.session.flush()
+    for assignment in db.session.scalars(
+        select(CoachAssignment).where(CoachAssignment.teacher_id == owner.id)
+    ):
+        if assignment.coach.active:
+            videos.share_video(owner, video.id, assignment.coach.email, SharePermission.COMMENT)
+    audit.record("live.started", actor=owner, object_type="video", object_id=video.id)
+    db.session.commit()
+    try:
+        answer = rtc_client.live("whip", stream.id, sdp=sdp)
+    except Exception:
+        # Nothing was streamed: leave no empty lesson behind.
+        db.session.delete(stream)
+        db.session.delete(video)
+        db.session.commit()
+        raise
+    for uid in policy.video_audience(video):
+        publish("live.started", {"video_id": video.id, "title": video.title}, room=user_room(uid))
+    return stream, answer
+
+
+def by_key(owner: User, resource_key: str) -> LiveStream:
+    """Return the owner's stream by its WHIP resource key."""
+    stream = db.session.scalars(
+        select(LiveStream).where(LiveStream.resource_key == resource_key)
+    ).first()
+    if stream is None or stream.owner_id != owner.id:
+        raise NotFound("No such live lesson.")
+    return stream
+
+
+def end(owner: User, resource_key: str) -> LiveStream:
+    """End the owner's live lesson (WHIP DELETE): the recording goes to the pipeline."""
+    stream = by_key(owner, resource_key)
+    if stream.status not in (LiveStatus.LIVE, LiveStatus.INTERRUPTED):
+        return stream
+    try:
+        result = rtc_client.live("whip-end", stream.id)
+    except rtc_client.GatewayRefused as exc:
+        if exc.status != 404:
+            raise
+        result = {"tracks": [], "duration_s": 0}
+    recorded(stream.id, result)
+    return stream
+
+
+def watchable(user: User, stream_id: int) -> LiveStream:
+    """Return a live lesson the user may watch."""
+    stream = db.session.get(LiveStream, stream_id)
+    if stream is None or stream.video is None:
+        raise NotFound("No such live lesson.")
+    videos.get_video(user, stream.video.id, VideoAction.VIEW)
+    return stream
+
+
+def watch(user: User, stream_id: int, sdp: str) -> dict[str, Any]:
+    """Answer a viewer's WHEP offer through the gateway."""
+    stream = watchable(user, stream_id)
+    if stream.status != LiveStatus.LIVE:
+        raise Conflict("This lesson is not live right now.")
+    answer = rtc_client.live("whep", stream.id, sdp=_check_offer(sdp))
+    audit.record_now("live.watched", actor=user, object_type="video", object_id=stream.video_id)
+    return answer
+
+
+def stop_watching(user: User, stream_id: int, session: str) -> None:
+    """End a viewer's WHEP session."""
+    stream = watchable(user, stream_id)
+    rtc_client.live("whep-end", stream.id, session=session)
+
+
+def visible_streams(user: User) -> list[LiveStream]:
+    """Return the live lessons the user may watch now."""
+    return [
+        s
+        for s in db.session.scalars(
+            select(LiveStream)
+            .where(
+                LiveStream.organization_id == user.organization_id,
+                LiveStream.status.in_([LiveStatus.LIVE, LiveStatus.INTERRUPTED]),
+            )
+            .order_by(LiveStream.started_at.desc())
+        )
+        if s.video is not None and policy.may_video(user, VideoAction.VIEW, s.video)
+    ]
+
+
+# --- events from the gateway (through a worker) ------------------------------------------------
+
+
+def interrupted(stream_id: int) -> None:
+    """Mark a stream whose publisher dropped; it may still resume."""
+    _set(stream_id, LiveStatus.INTERRUPTED)
+
+
+def resumed(stream_id: int) -> None:
+    """Mark a stream live again after a reconnect."""
+    _set(stream_id, LiveStatus.LIVE)
+
+
+def _set(stream_id: int, status: LiveStatus) -> None:
+    stream = db.session.get(LiveStream, stream_id)
+    if stream is None or stream.status not in (LiveStatus.LIVE, LiveStatus.INTERRUPTED):
+        return
+    stream.status = status
+    db.session.commit()
+    if stream.video_id is not None:
+        publish(
+            "live.status",
+            {"video_id": stream.video_id, "status": status.value},
+            room=video_room(stream.video_id),
+        )
+
+
+def recorded(stream_id: int, result: dict[str, Any]) -> None:
+    """The stream is over: queue the making of its lesson video from the recording."""
+    stream = db.session.get(LiveStream, stream_id)
+    if stream is None or stream.status in (LiveStatus.ENDED, LiveStatus.FAILED):
+        return
+    stream.status = LiveStatus.ENDED
+    stream.ended_at = utcnow()
+    db.session.commit()
+    if stream.video_id is not None:
+        publish(
+            "live.status",
+            {"video_id": stream.video_id, "status": "ended"},
+            room=video_room(stream.video_id),
+        )
+    from app.jobs.live import make_lesson_video
+
+    make_lesson_video.delay(stream.id, result)
+
+
+def serialise(stream: LiveStream) -> dict[str, Any]:
+    """Return the JSON form of a live lesson."""
+    return {
+        "id": stream.id,
+        "video_id": stream.video_id,
+        "title": stream.video.title if stream.video else None,
+        "owner": {"id": stream.owner.id, "name": stream.owner.name},
+        "status": stream.status.value,
+        "started_at": stream.started_at.isoformat(),
+        "ended_at": stream.ended_at.isoformat() if stream.ended_at else None,
+        "watch_url": f"/live/{stream.id}",
+    }
+
+
+def may_stream(user: User) -> bool:
+    """Answer whether the user may go live."""
+    return policy.may_own_videos(user)
+
+
+def video_of(stream: LiveStream) -> Video:
+    """Return the stream's lesson video."""
+    if stream.video is None:
+        raise NotFound("The lesson of this stream was deleted.")
+    return stream.video
