@@ -183,10 +183,12 @@ export function createLocalMedia() {
 
 // --- connection quality --------------------------------------------------------------------
 
-// From one getStats() to the next: round-trip time, packet loss and frames per second.
-export function grade({ rttMs, lossPct, fps, expectVideo }) {
-  const poorVideo = expectVideo && fps != null && fps < 8;
-  const fairVideo = expectVideo && fps != null && fps < 18;
+// From one getStats() to the next: round-trip time, packet loss and frames per second (a camera's
+// only: a shared screen sends few frames on purpose).
+export function grade({ rttMs, lossPct, fps, expectVideo, screen = false }) {
+  const judgeFps = expectVideo && !screen && fps != null;
+  const poorVideo = judgeFps && fps < 6;
+  const fairVideo = judgeFps && fps < 12;
   if ((rttMs ?? 0) > 400 || (lossPct ?? 0) > 8 || poorVideo) return "poor";
   if ((rttMs ?? 0) > 150 || (lossPct ?? 0) > 2 || fairVideo) return "fair";
   return "good";
@@ -218,7 +220,7 @@ async function measure(peer) {
   peer.counters = { received, lost };
   const lossPct = dr + dl > 0 ? (dl / (dr + dl)) * 100 : 0;
   const expectVideo = peer.state.video || peer.state.screen;
-  const quality = { rttMs, lossPct, fps, framesDecoded, expectVideo };
+  const quality = { rttMs, lossPct, fps, framesDecoded, expectVideo, screen: peer.state.screen };
   quality.level = grade(quality);
   return quality;
 }
@@ -311,6 +313,8 @@ export function createCall({ socket, debriefId, iceServers, local, events }) {
     pc.addEventListener("connectionstatechange", () => {
       // A path that died (network change, NAT timeout) gets fresh candidates through a new offer.
       if (pc.connectionState === "failed") pc.restartIce();
+      // The quality shows soon after connecting, not at the next two-second tick.
+      if (pc.connectionState === "connected") setTimeout(tickQuality, 600);
       events.onPeerChanged?.(peer);
     });
     peers.set(sid, peer);

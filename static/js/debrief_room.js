@@ -9,6 +9,7 @@ import { createSync } from "./sync.js";
 import { createNotes } from "./debrief_notes.js";
 import { createRecording } from "./debrief_recording.js";
 import { clock, faceColour, initials } from "./timecode.js";
+import { localTime } from "./debrief_list.js";
 
 const QUALITY_TEXT = { good: "Good", fair: "Fair", poor: "Poor" };
 
@@ -48,6 +49,7 @@ function start(room) {
   const syncPill = $("sync-pill");
   const syncText = $("sync-text");
   let syncNoticeUntil = 0;
+  let announceTimer = 0;
   if (lesson) {
     sync = createSync({
       socket,
@@ -64,7 +66,9 @@ function start(room) {
         else if (state.playing) text = `${who} jumped to ${at}`;
         syncText.textContent = text;
         syncNoticeUntil = Date.now() + 3000;
-        announce(text);
+        // A scrub sends several in a row: say only where it ended.
+        clearTimeout(announceTimer);
+        announceTimer = setTimeout(() => announce(text), 600);
       },
     });
   }
@@ -254,6 +258,9 @@ function start(room) {
   function makeTile(key) {
     const tile = tileTemplate.cloneNode(true);
     tile.dataset.key = key;
+    tile.querySelector('[data-action="tile-full"]').addEventListener("click", () => {
+      tile.querySelector("video")?.requestFullscreen?.().catch(() => {});
+    });
     tiles.set(key, tile);
     return tile;
   }
@@ -271,9 +278,7 @@ function start(room) {
     tile.dataset.camera = String(Boolean(track));
     tile.dataset.mirror = String(Boolean(track) && !s.screen);
     $("tile-mic", tile).hidden = s.audio;
-    const badge = $("tile-badge", tile);
-    badge.hidden = !s.screen;
-    badge.textContent = "Presenting";
+    $("tile-badge", tile).hidden = !s.screen;
     tile.setAttribute("aria-label", `You${s.audio ? "" : ", microphone off"}${track ? "" : ", camera off"}${s.screen ? ", sharing your screen" : ""}`);
   }
 
@@ -295,9 +300,13 @@ function start(room) {
     tile.dataset.camera = String(sending && (frames || connection === "connected"));
     tile.dataset.mirror = "false";
     $("tile-mic", tile).hidden = peer.state.audio;
-    const badge = $("tile-badge", tile);
-    badge.hidden = !peer.state.screen;
-    badge.textContent = "Presenting";
+    $("tile-badge", tile).hidden = !peer.state.screen;
+    tile.dataset.presenting = String(peer.state.screen);
+    // A shared screen is worth a big view: full screen on request.
+    const full = tile.querySelector('[data-action="tile-full"]');
+    full.hidden = !peer.state.screen;
+    full.setAttribute("aria-label", `Show ${name}'s screen full screen`);
+    full.title = "Full screen";
     const status = $("tile-status", tile);
     status.textContent = {
       new: "Connecting…",
@@ -522,6 +531,11 @@ function start(room) {
 
   function applyDebrief(data) {
     debrief = data;
+    const eyebrow = $("lobby-status");
+    if (data.status === "live") eyebrow.textContent = "Live now: the debrief has started";
+    else if (data.scheduled_for) eyebrow.textContent = `Scheduled for ${localTime(data.scheduled_for)}`;
+    else eyebrow.textContent = "Live debrief";
+    eyebrow.dataset.status = data.status;
     setPeople(data.participants);
     startedAt = data.started_at;
     notes.load(data.notes);

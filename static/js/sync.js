@@ -31,6 +31,7 @@ export function createSync({ socket, debriefId, player, video, onApplied = null 
   let lastSend = 0;
   let sendTimer = 0;
   let lastSeekAt = 0;
+  let lastPlayTry = 0;
   let nudging = 0;
   let timer = 0;
   let clockTimer = 0;
@@ -86,7 +87,12 @@ export function createSync({ socket, debriefId, player, video, onApplied = null 
     }
     if (duration && target >= duration - 0.05) return; // the lesson is over: let it end
     if (video.paused) {
-      player.apply({ playing: true, position: target, rate: shared.rate });
+      // Not playing when it should (just loaded, or the browser refused to autoplay): try again
+      // now and then, seeking only if far off, so a refusal does not turn into endless seeks.
+      if (performance.now() - lastPlayTry < 1000) return;
+      lastPlayTry = performance.now();
+      const far = Math.abs(video.currentTime - target) > SEEK_OVER_S;
+      player.apply({ playing: true, position: far ? target : undefined, rate: shared.rate });
       return;
     }
     if (video.seeking || video.readyState < 3) return; // still loading: measuring now would mislead

@@ -162,7 +162,9 @@ def last(page: Page, kind: str) -> dict[str, Any]:
 
 def clock_error_ms(*pages: Page) -> float:
     """Bound on the error of the server-clock estimates: half of each best round trip."""
-    return sum(page.evaluate("() => window.loupeRoom.sync.metrics.rttMs") / 2 for page in pages)
+    return sum(
+        float(page.evaluate("() => window.loupeRoom.sync.metrics.rttMs")) / 2 for page in pages
+    )
 
 
 # --- the flows ---------------------------------------------------------------------------------
@@ -268,6 +270,30 @@ def test_coach_and_teacher_debrief_a_lesson_together(
     apart = abs(drift(cpage) - drift(tpage))
     REPORT["position difference while playing"] = f"{apart * 1000:.0f} ms"
     assert apart < 0.3
+    # Drift correction: pushed 0.3 s ahead (a stalled decoder, a clock step), the teacher's
+    # player plays 5% slower until it is back within 0.05 s; 2 s behind, it seeks.
+    corrections = "() => window.loupeRoom.sync.metrics.corrections"
+    before = tpage.evaluate(corrections)
+    tpage.evaluate("() => { window.loupeRoom.lesson.video.currentTime += 0.3; }")
+    tpage.wait_for_function(
+        "(n) => window.loupeRoom.sync.metrics.corrections.nudges > n"
+        " && window.loupeRoom.lesson.video.playbackRate === 0.95",
+        arg=before["nudges"],
+    )
+    tpage.wait_for_function(
+        "() => window.loupeRoom.lesson.video.playbackRate === 1"
+        " && Math.abs(window.loupeRoom.sync.metrics.drift) <= 0.05",
+        timeout=15_000,
+    )
+    tpage.evaluate("() => { window.loupeRoom.lesson.video.currentTime -= 2; }")
+    tpage.wait_for_function(
+        "(n) => window.loupeRoom.sync.metrics.corrections.seeks > n", arg=before["seeks"]
+    )
+    tpage.wait_for_function(
+        "() => Math.abs(window.loupeRoom.sync.metrics.drift) < 0.08", timeout=15_000
+    )
+    assert abs(drift(cpage) - drift(tpage)) < 0.3
+
     # A pause by the teacher pauses the coach.
     tpage.locator('[data-action="play"]').click()
     cpage.wait_for_function("() => window.loupeRoom.lesson.video.paused")
@@ -306,6 +332,41 @@ def test_coach_and_teacher_debrief_a_lesson_together(
     step.get_by_role("button", name=f"Show everyone the lesson at {step_at // 60000}:").click()
     for page in (cpage, tpage):
         at_position(page, step_at / 1000, 0.05)
+
+    # Microphone, camera and screen: the others' tiles say so; the screen replaces the camera
+    # on the same sender (no renegotiation), and the camera comes back when sharing stops.
+    maya_tile = tpage.locator(".tile", has_text="Maya Chen")
+    cpage.get_by_role("button", name="Mute your microphone").click()
+    cpage.get_by_role("button", name="Turn your camera off").click()
+    expect(maya_tile).to_have_attribute("aria-label", "Maya Chen, microphone off, camera off")
+    expect(maya_tile.locator('[data-role="tile-status"]')).to_have_text("Camera off")
+    cpage.get_by_role("button", name="Turn your camera on").click()
+    cpage.get_by_role("button", name="Unmute your microphone").click()
+    expect(maya_tile).to_have_attribute("aria-label", "Maya Chen")
+    cpage.get_by_role("button", name="Share your screen").click()
+    expect(maya_tile).to_have_attribute("aria-label", "Maya Chen, presenting")
+    sending = (
+        "() => window.loupeRoom.call.peers()[0].pc.getSenders().map(s => s.track?.label || '')"
+    )
+    assert any(label.startswith("screen") for label in cpage.evaluate(sending))
+    expect(
+        maya_tile.get_by_role("button", name="Show Maya Chen's screen full screen")
+    ).to_be_visible()
+    cpage.get_by_role("button", name="Stop sharing your screen").click()
+    expect(maya_tile).to_have_attribute("aria-label", "Maya Chen")
+    assert not any(label.startswith("screen") for label in cpage.evaluate(sending))
+    # Both ends restart ICE at once: perfect negotiation settles the glare, media flows on.
+    for page in (cpage, tpage):
+        page.evaluate("() => window.loupeRoom.call.peers()[0].pc.restartIce()")
+    for page in (cpage, tpage):
+        page.wait_for_function(
+            "() => { const pc = window.loupeRoom.call.peers()[0].pc;"
+            " return pc.signalingState === 'stable' && pc.connectionState === 'connected'; }"
+        )
+    polite = [
+        page.evaluate("() => window.loupeRoom.call.peers()[0].polite") for page in (cpage, tpage)
+    ]
+    assert sorted(polite) == [False, True]
 
     # Someone who was not invited is told the room does not exist.
     ben = http(server, BEN).get(f"{server.url}/debriefs/{debrief_id}", timeout=10)
