@@ -20,7 +20,14 @@ from app.extensions import db
 from tests.browser.conftest import screenshot
 from tests.browser.test_annotations import TABLET, WIDE, Problems, ready_lesson
 from tests.browser.test_homes import ADMIN, ANA, BEN, MAYA, sign_in
-from tests.conftest import LiveServer, ffmpeg_available, need, start_server, stop_server
+from tests.conftest import (
+    LiveServer,
+    ffmpeg_available,
+    need,
+    start_server,
+    stop_server,
+    wait_until,
+)
 
 LESSON_S = 75  # long enough to seek to 1:00 and play on
 SYNC_BUDGET_MS = 200
@@ -104,26 +111,36 @@ def join(page: Page) -> None:
     expect(page.locator('[data-role="room"]')).to_have_attribute("data-state", "in")
 
 
+# getStats() is asynchronous and wait_for_function does not await a predicate's promise: a probe
+# in the page copies the figures into a plain object every 200 ms, and the tests wait on that.
+STATS_PROBE = """() => {
+  if (window.statsProbe) return;
+  window.statsProbe = { decoding: 0, framesDecoded: {}, recorded: 0 };
+  const count = (stats, type, field) => {
+    let n = 0;
+    stats.forEach((s) => { if (s.type === type && s.kind === "video") n += s[field] || 0; });
+    return n;
+  };
+  setInterval(async () => {
+    const room = window.loupeRoom;
+    const framesDecoded = {};
+    for (const peer of room.call?.peers() ?? []) {
+      framesDecoded[peer.sid] = count(await peer.pc.getStats(), "inbound-rtp", "framesDecoded");
+    }
+    const publisher = room.recording.publisher?.pc;
+    const sent = publisher ? await publisher.getStats() : new Map();
+    const recorded = count(sent, "outbound-rtp", "framesEncoded");
+    const decoding = Object.values(framesDecoded).filter((n) => n > 0).length;
+    window.statsProbe = { decoding, framesDecoded, recorded };
+  }, 200);
+}"""
+
+
 def wait_for_frames(page: Page, peers: int = 1) -> None:
     """Wait until this browser decodes video from `peers` others (inbound-rtp framesDecoded)."""
+    page.evaluate(STATS_PROBE)
     page.wait_for_function(
-        """async (want) => {
-             const call = window.loupeRoom.call;
-             if (!call) return false;
-             let decoding = 0;
-             for (const peer of call.peers()) {
-               const stats = await peer.pc.getStats();
-               let frames = 0;
-               stats.forEach((s) => {
-                 if (s.type === "inbound-rtp" && s.kind === "video") frames += s.framesDecoded || 0;
-               });
-               if (frames > 0) decoding += 1;
-             }
-             return decoding >= want;
-           }""",
-        arg=peers,
-        polling=250,
-        timeout=30_000,
+        "(want) => window.statsProbe.decoding >= want", arg=peers, timeout=30_000
     )
 
 
@@ -412,6 +429,11 @@ def test_coach_and_teacher_debrief_a_lesson_together(
             timeout=30_000,
         )
         expect(page.locator('[data-role="rec-detail"]')).to_have_text("Everyone agreed")
+    # About three seconds of camera from each browser go to the recorder before the host stops
+    # (a length to record, not a wait for something to happen).
+    for page in (cpage, tpage):
+        page.evaluate(STATS_PROBE)
+        page.wait_for_function("() => window.statsProbe.recorded >= 90", timeout=30_000)
     screenshot(cpage, "debrief-room-recording")
     cpage.get_by_role("button", name="Stop recording").click()
     for page in (cpage, tpage):
@@ -421,6 +443,18 @@ def test_coach_and_teacher_debrief_a_lesson_together(
         page.wait_for_function("() => window.loupeRoom.recording.publisher === null")
     expect(tpage.locator('[data-role="rec-link"]')).to_be_visible(timeout=180_000)
     recording = tpage.locator('[data-role="rec-link"]').get_attribute("href")
+    assert recording is not None
+    ana = http(server, ANA)
+
+    def processed() -> dict[str, Any] | None:
+        url = f"{server.url}/api/videos/{recording.rsplit('/', 1)[1]}"
+        video: dict[str, Any] = ana.get(url, timeout=10).json()
+        assert video["status"] != "failed", video
+        return video if video["status"] == "ready" else None
+
+    made = wait_until(processed, 180, "the recording to be processed")
+    REPORT["recording after 90 frames from each browser"] = f"{made['duration_s']:.2f} s long"
+    assert made["duration_s"] >= 1.5, made
 
     # The host ends it for everyone; the teacher sees it ended, then its summary.
     cpage.get_by_role("button", name="End for everyone").click()
