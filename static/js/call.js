@@ -227,7 +227,7 @@ async function measure(peer) {
 
 // --- the mesh ---------------------------------------------------------------------------------
 
-export function createCall({ socket, debriefId, iceServers, local, events }) {
+export function createCall({ socket, debriefId, iceServers, freshIceServers = null, local, events }) {
   const peers = new Map(); // socket id -> peer
   let mySid = null;
   let qualityTimer = 0;
@@ -312,7 +312,7 @@ export function createCall({ socket, debriefId, iceServers, local, events }) {
     });
     pc.addEventListener("connectionstatechange", () => {
       // A path that died (network change, NAT timeout) gets fresh candidates through a new offer.
-      if (pc.connectionState === "failed") pc.restartIce();
+      if (pc.connectionState === "failed") restart(pc);
       // The quality shows soon after connecting, not at the next two-second tick.
       if (pc.connectionState === "connected") setTimeout(tickQuality, 600);
       events.onPeerChanged?.(peer);
@@ -377,6 +377,19 @@ export function createCall({ socket, debriefId, iceServers, local, events }) {
     } catch (err) {
       if (!peer.ignoreOffer) console.warn("addIceCandidate failed", err);
     }
+  }
+
+  // TURN credentials expire: ask for fresh ones, then gather anew (the next offer restarts ICE).
+  async function restart(pc) {
+    if (freshIceServers) {
+      try {
+        iceServers = await freshIceServers();
+        pc.setConfiguration({ ...pc.getConfiguration(), iceServers });
+      } catch {
+        // Keep the old servers: a host or STUN path may still do.
+      }
+    }
+    if (pc.connectionState !== "closed") pc.restartIce();
   }
 
   function dropPeer(sid) {

@@ -599,6 +599,10 @@ function start(room) {
         socket,
         debriefId,
         iceServers,
+        freshIceServers: async () => {
+          iceServers = (await api("GET", `/api/debriefs/${debriefId}/ice`)).ice_servers;
+          return iceServers;
+        },
         local,
         events: {
           onPeerAdded: () => layoutTiles(),

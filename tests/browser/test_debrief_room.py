@@ -385,6 +385,15 @@ def test_coach_and_teacher_debrief_a_lesson_together(
     ]
     assert sorted(polite) == [False, True]
 
+    # The devices can be changed in the room too.
+    cpage.get_by_role("button", name="Camera and microphone settings").click()
+    devices = cpage.get_by_role("dialog", name="Camera and microphone")
+    expect(devices.get_by_label("Camera")).to_have_value(
+        cpage.evaluate("() => window.loupeRoom.local.ids().cameraId")
+    )
+    devices.get_by_role("button", name="Close").click()
+    expect(devices).to_be_hidden()
+
     # Someone who was not invited is told the room does not exist.
     ben = http(server, BEN).get(f"{server.url}/debriefs/{debrief_id}", timeout=10)
     assert ben.status_code == 404
@@ -411,12 +420,19 @@ def test_coach_and_teacher_debrief_a_lesson_together(
     lesson_ready(tpage)
     at_position(tpage, step_at / 1000, 0.05)
 
-    # Recording, opt-in: the host asks, the teacher agrees, both browsers publish; stop.
+    # Recording, opt-in. A no stops it before anything is recorded...
+    cpage.get_by_role("button", name="Ask to record").click()
+    consent = tpage.get_by_role("dialog", name="Record this debrief?")
+    consent.get_by_role("button", name="Decline").click()
+    expect(cpage.locator('[data-role="rec"]')).to_contain_text(
+        "Ana López did not consent to recording."
+    )
+    expect(cpage.get_by_role("button", name="Ask to record")).to_be_enabled()
+    # ...and when the host asks again, the teacher agrees and both browsers publish; stop.
     cpage.get_by_role("button", name="Ask to record").click()
     rec = cpage.locator('[data-role="rec"]')
     expect(rec).to_have_attribute("data-state", "asking")
     expect(rec).to_contain_text("Waiting for Ana López")
-    consent = tpage.get_by_role("dialog", name="Record this debrief?")
     expect(consent).to_contain_text(
         "Maya Chen wants to record this debrief; the recording will be shared with the participants"
     )
