@@ -291,6 +291,7 @@ export function createCall({ socket, debriefId, iceServers, freshIceServers = nu
       channel: null,
       joinedAt: performance.now(),
       firstFrameMs: null,
+      connectedMs: null,
     };
     pc.addEventListener("negotiationneeded", async () => {
       try {
@@ -314,7 +315,10 @@ export function createCall({ socket, debriefId, iceServers, freshIceServers = nu
       // A path that died (network change, NAT timeout) gets fresh candidates through a new offer.
       if (pc.connectionState === "failed") restart(pc);
       // The quality shows soon after connecting, not at the next two-second tick.
-      if (pc.connectionState === "connected") setTimeout(tickQuality, 600);
+      if (pc.connectionState === "connected") {
+        peer.connectedMs ??= performance.now() - peer.joinedAt;
+        setTimeout(tickQuality, 600);
+      }
       events.onPeerChanged?.(peer);
     });
     peers.set(sid, peer);
