@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.api.openapi import operation
 from app.security import signed_in_user
@@ -29,6 +29,10 @@ class LiveOut(BaseModel):
     status: str
     started_at: str
     ended_at: str | None
+    lesson_ms: int = Field(
+        description="Milliseconds of lesson when answered, by the server's clock (the length "
+        "once ended): a page's lesson clock, so live feedback lands at the recording's moment"
+    )
     watch_url: str
 
 

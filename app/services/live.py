@@ -9,9 +9,10 @@ is the time of the recording, so it sits at the right moment once the video is p
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app import policy
 from app.extensions import db
@@ -21,9 +22,10 @@ from app.policy import VideoAction
 from app.realtime import publish, user_room, video_room
 from app.rtc import client as rtc_client
 from app.services import audit, videos
-from app.services.errors import Conflict, Forbidden, NotFound
+from app.services.errors import Conflict, Forbidden, NotFound, ServiceError
 
 MAX_SDP = 64 * 1024
+OPEN = (LiveStatus.LIVE, LiveStatus.INTERRUPTED)  # a stream that may still be (or come back) live
 
 
 def _check_offer(sdp: str) -> str:
@@ -65,8 +67,12 @@ def start(
             if exc.status != 404:
                 raise
         else:
-            stream.status = LiveStatus.LIVE
-            db.session.commit()
+            if not _move(stream.id, LiveStatus.LIVE):
+                # Ended while this offer was on its way (from another window): stop what the
+                # gateway just began for it; the lesson's recording is already being made.
+                with contextlib.suppress(ServiceError):
+                    rtc_client.live("whip-end", stream.id)
+                raise Conflict("This lesson has just ended.")
             return stream, answer
     video = videos.create_video(
         owner,
@@ -93,7 +99,11 @@ def start(
         db.session.commit()
         raise
     for uid in policy.video_audience(video):
-        publish("live.started", {"video_id": video.id, "title": video.title}, room=user_room(uid))
+        publish(
+            "live.started",
+            {"video_id": video.id, "stream_id": stream.id, "title": video.title},
+            room=user_room(uid),
+        )
     return stream, answer
 
 
@@ -178,32 +188,47 @@ def resumed(stream_id: int) -> None:
 
 def _set(stream_id: int, status: LiveStatus) -> None:
     stream = db.session.get(LiveStream, stream_id)
-    if stream is None or stream.status not in (LiveStatus.LIVE, LiveStatus.INTERRUPTED):
+    if stream is None or not _move(stream_id, status):
         return
-    stream.status = status
-    db.session.commit()
-    if stream.video_id is not None:
-        publish(
-            "live.status",
-            {"video_id": stream.video_id, "status": status.value},
-            room=video_room(stream.video_id),
-        )
+    _publish_status(stream)
+
+
+def _move(stream_id: int, status: LiveStatus, **values: Any) -> bool:
+    """Change the status of a stream that is still open, in one statement, and commit.
+
+    A web request (resume, end) and a worker (the gateway's events) may act on one stream at
+    once: a read-then-write could bring an ended lesson back to life. Answer whether it moved.
+    """
+    moved = db.session.execute(
+        update(LiveStream)
+        .where(LiveStream.id == stream_id, LiveStream.status.in_(OPEN))
+        .values(status=status, **values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()  # also expires the loaded stream: it reads the new values next
+    return bool(getattr(moved, "rowcount", 0))
+
+
+def _publish_status(stream: LiveStream) -> None:
+    # To the lesson's room (its watch page, the teacher's page) and to everyone who may watch,
+    # so a home's "Live now" list follows without joining the room (that would be presence).
+    if stream.video is None:
+        return
+    rooms = [video_room(stream.video.id)]
+    rooms += [user_room(uid) for uid in policy.video_audience(stream.video)]
+    publish(
+        "live.status",
+        {"video_id": stream.video.id, "stream_id": stream.id, "status": stream.status.value},
+        room=rooms,
+    )
 
 
 def recorded(stream_id: int, result: dict[str, Any]) -> None:
     """The stream is over: queue the making of its lesson video from the recording."""
     stream = db.session.get(LiveStream, stream_id)
-    if stream is None or stream.status in (LiveStatus.ENDED, LiveStatus.FAILED):
+    if stream is None or not _move(stream_id, LiveStatus.ENDED, ended_at=utcnow()):
         return
-    stream.status = LiveStatus.ENDED
-    stream.ended_at = utcnow()
-    db.session.commit()
-    if stream.video_id is not None:
-        publish(
-            "live.status",
-            {"video_id": stream.video_id, "status": "ended"},
-            room=video_room(stream.video_id),
-        )
+    _publish_status(stream)
     from app.jobs.live import make_lesson_video
 
     make_lesson_video.delay(stream.id, result)
@@ -219,8 +244,19 @@ def serialise(stream: LiveStream) -> dict[str, Any]:
         "status": stream.status.value,
         "started_at": stream.started_at.isoformat(),
         "ended_at": stream.ended_at.isoformat() if stream.ended_at else None,
+        "lesson_ms": lesson_ms(stream),
         "watch_url": f"/live/{stream.id}",
     }
+
+
+def lesson_ms(stream: LiveStream) -> int:
+    """Return the lesson time now by the server's clock (its length, once it has ended).
+
+    A page keeps its lesson clock from this and the request's round trip, so feedback given
+    live is stamped with the recording's time whatever the viewer's own clock says.
+    """
+    until = stream.ended_at or utcnow()
+    return max(0, round((until - stream.started_at).total_seconds() * 1000))
 
 
 def may_stream(user: User) -> bool:

@@ -26,6 +26,23 @@ export async function api(method, path, body) {
   return data;
 }
 
+// Send a raw body (an SDP offer for WHIP or WHEP) and resolve with the Response when it is ok;
+// the caller reads the body and headers it needs. Errors are ApiErrors, as with api().
+export async function apiRaw(method, path, { body, type } = {}) {
+  const headers = { "X-CSRF-Token": csrfToken() };
+  const init = { method, headers, credentials: "same-origin" };
+  if (body !== undefined) {
+    headers["Content-Type"] = type;
+    init.body = body;
+  }
+  const response = await fetch(path, init);
+  if (!response.ok) {
+    const data = await response.json().catch(() => ({}));
+    throw new ApiError(response.status, data.error || `Request failed (${response.status})`, data.field);
+  }
+  return response;
+}
+
 export function announce(text) {
   const region = document.getElementById("live-status");
   if (region) region.textContent = text;

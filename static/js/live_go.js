@@ -1,0 +1,602 @@
+// Go live: preview the camera and microphone (device choice, level), stream the lesson to the
+// gateway over WHIP, show the lesson clock, who is watching and the connection, reconnect by
+// itself within the grace period (the same lesson continues), end it and hand it to processing.
+import { announce, api, apiRaw, ApiError } from "./api.js";
+import { connect, joinVideo } from "./realtime.js";
+import { createPresence } from "./presence.js";
+import { clock } from "./timecode.js";
+import { createLessonClock, delay, negotiate, videoStats } from "./whip.js";
+
+const QUALITY = {
+  hd: { width: 1280, height: 720, maxBitrate: 2_500_000 },
+  sd: { width: 640, height: 480, maxBitrate: 900_000 },
+};
+const DISCONNECTED_MS = 6000; // "disconnected" often heals by itself; after this long, reconnect
+const RETRY_MAX_MS = 5000;
+
+const root = document.querySelector('[data-role="live-go"]');
+const $ = (role) => root.querySelector(`[data-role="${role}"]`);
+const act = (name) => root.querySelector(`[data-action="${name}"]`);
+
+const me = { id: Number(root.dataset.meId), name: root.dataset.meName, role: root.dataset.meRole };
+const iceServers = JSON.parse(root.dataset.ice || "[]");
+const form = $("setup");
+const preview = $("preview");
+const cameraSelect = $("camera");
+const micSelect = $("mic");
+const qualitySelect = $("quality");
+const goButton = $("go");
+const setupLede = $("lede").textContent.replace(/\s+/g, " ").trim();
+const socket = connect();
+
+let local = null; // the MediaStream being previewed and sent
+let pc = null; // the current WHIP connection
+let lesson = null; // {location, videoId, streamId, title}
+let lessonClock = null;
+let state = "setup"; // setup | starting | live | reconnecting | ending | ended
+let presence = null;
+let disconnectedTimer = 0;
+let lastSent = null; // {bytes, at} for the bitrate
+let inflight = null; // a reconnecting offer on its way: ending waits for it (no POST racing the DELETE)
+const feedback = new Set(); // ids of the comments given on this lesson
+const metrics = { reconnects: 0 };
+
+// --- devices and preview ---------------------------------------------------------------------
+
+function quality() {
+  return QUALITY[qualitySelect.value] || QUALITY.hd;
+}
+
+function videoConstraints() {
+  const q = quality();
+  const base = { width: { ideal: q.width }, height: { ideal: q.height }, frameRate: { ideal: 30 } };
+  return cameraSelect.value ? { ...base, deviceId: { exact: cameraSelect.value } } : base;
+}
+
+function audioConstraints() {
+  const base = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
+  return micSelect.value ? { ...base, deviceId: { exact: micSelect.value } } : base;
+}
+
+function deviceProblem(err) {
+  if (err?.name === "NotAllowedError") return "Loupe may not use your camera and microphone. Allow them in the browser's address bar, then try again.";
+  if (err?.name === "NotFoundError") return "No camera or microphone was found. Connect one, then try again.";
+  if (err?.name === "NotReadableError") return "Another app is using your camera or microphone. Close it, then try again.";
+  return `The camera and microphone could not start: ${err?.message || err}`;
+}
+
+async function fillDevices() {
+  const devices = await navigator.mediaDevices.enumerateDevices();
+  const current = {
+    videoinput: local?.getVideoTracks()[0]?.getSettings().deviceId,
+    audioinput: local?.getAudioTracks()[0]?.getSettings().deviceId,
+  };
+  for (const [select, kind, fallback] of [[cameraSelect, "videoinput", "Camera"], [micSelect, "audioinput", "Microphone"]]) {
+    const options = devices.filter((d) => d.kind === kind && d.deviceId);
+    if (!options.length) continue;
+    select.replaceChildren(...options.map((d, i) => new Option(d.label || `${fallback} ${i + 1}`, d.deviceId)));
+    if (current[kind]) select.value = current[kind];
+  }
+}
+
+async function openDevices() {
+  showBlank(null);
+  try {
+    local = await navigator.mediaDevices.getUserMedia({ video: videoConstraints(), audio: audioConstraints() });
+  } catch (err) {
+    local = null;
+    showBlank(deviceProblem(err), { retry: true });
+    goButton.disabled = true;
+    return;
+  }
+  preview.srcObject = local;
+  await fillDevices().catch(() => {});
+  listen(local.getAudioTracks()[0]);
+  goButton.disabled = false;
+  refreshToggles();
+}
+
+function showBlank(text, { retry = false } = {}) {
+  const off = $("camera-off");
+  off.hidden = !text;
+  if (text) $("camera-off-text").textContent = text;
+  act("retry-devices").hidden = !retry;
+}
+
+// Swap one kind of track (a new device) in the preview and, while live, in the connection.
+async function switchDevice(kind) {
+  if (!local) return openDevices();
+  let fresh;
+  try {
+    const got = await navigator.mediaDevices.getUserMedia(kind === "video" ? { video: videoConstraints() } : { audio: audioConstraints() });
+    fresh = kind === "video" ? got.getVideoTracks()[0] : got.getAudioTracks()[0];
+  } catch (err) {
+    announce(deviceProblem(err));
+    return;
+  }
+  const old = kind === "video" ? local.getVideoTracks()[0] : local.getAudioTracks()[0];
+  if (old) {
+    fresh.enabled = old.enabled;
+    local.removeTrack(old);
+    old.stop();
+  }
+  local.addTrack(fresh);
+  const sender = pc?.getSenders().find((s) => s.track?.kind === kind || (s.track === null && old && kind === old.kind));
+  await sender?.replaceTrack(fresh);
+  if (kind === "audio") listen(fresh);
+  announce(kind === "video" ? "Camera changed." : "Microphone changed.");
+}
+
+async function changeQuality() {
+  const track = local?.getVideoTracks()[0];
+  const q = quality();
+  if (track) await track.applyConstraints({ width: { ideal: q.width }, height: { ideal: q.height }, frameRate: { ideal: 30 } }).catch(() => {});
+  const sender = pc?.getSenders().find((s) => s.track?.kind === "video");
+  if (sender) {
+    const params = sender.getParameters();
+    if (params.encodings?.length) {
+      params.encodings[0].maxBitrate = q.maxBitrate;
+      await sender.setParameters(params).catch(() => {});
+    }
+  }
+}
+
+// The microphone's level, so the teacher sees the class is heard before going live.
+let meter = null;
+function listen(track) {
+  meter?.stop();
+  meter = null;
+  if (!track || !window.AudioContext) return;
+  const context = new AudioContext();
+  const analyser = context.createAnalyser();
+  analyser.fftSize = 512;
+  context.createMediaStreamSource(new MediaStream([track])).connect(analyser);
+  const samples = new Float32Array(analyser.fftSize);
+  const bar = $("level-bar");
+  let frame = 0;
+  const tick = () => {
+    analyser.getFloatTimeDomainData(samples);
+    let sum = 0;
+    for (const v of samples) sum += v * v;
+    const level = track.enabled ? Math.min(1, Math.sqrt(sum / samples.length) * 4) : 0;
+    bar.style.setProperty("--level", level.toFixed(3));
+    frame = requestAnimationFrame(tick);
+  };
+  tick();
+  // Browsers start audio only after a gesture; any click will do.
+  const resume = () => context.resume();
+  document.addEventListener("click", resume, { once: true });
+  meter = {
+    stop() {
+      cancelAnimationFrame(frame);
+      document.removeEventListener("click", resume);
+      context.close();
+    },
+  };
+}
+
+function refreshToggles() {
+  for (const [name, kind, what] of [["toggle-mic", "audio", "Microphone"], ["toggle-camera", "video", "Camera"]]) {
+    const track = kind === "audio" ? local?.getAudioTracks()[0] : local?.getVideoTracks()[0];
+    const button = act(name);
+    const on = Boolean(track?.enabled);
+    button.disabled = !track;
+    button.setAttribute("aria-pressed", String(on));
+    button.setAttribute("aria-label", on ? `${what} on: turn off` : `${what} off: turn on`);
+  }
+  const camera = local?.getVideoTracks()[0];
+  if (local && camera && !camera.enabled) showBlank("Your camera is off");
+  else if (local) showBlank(null);
+}
+
+function toggle(kind) {
+  const track = kind === "audio" ? local?.getAudioTracks()[0] : local?.getVideoTracks()[0];
+  if (!track) return;
+  track.enabled = !track.enabled;
+  refreshToggles();
+  const what = kind === "audio" ? "Microphone" : "Camera";
+  announce(`${what} ${track.enabled ? "on" : "off"}.`);
+}
+
+function stopDevices() {
+  meter?.stop();
+  meter = null;
+  for (const track of local?.getTracks() ?? []) track.stop();
+  preview.srcObject = null;
+}
+
+// --- the page's states -------------------------------------------------------------------------
+
+function setState(next) {
+  state = next;
+  root.dataset.state = next;
+  const live = next === "live" || next === "reconnecting" || next === "ending";
+  form.hidden = live || next === "ended";
+  $("on-air").hidden = !live;
+  $("ended").hidden = next !== "ended";
+  $("live-pill").hidden = !live;
+  $("preview-pill").hidden = next !== "setup" && next !== "starting";
+  $("viewer-pill").hidden = !live;
+  $("conn-pill").hidden = !live;
+  $("overlay").hidden = next !== "reconnecting" && next !== "ended";
+  $("overlay").dataset.kind = next;
+  if (next === "reconnecting") $("overlay-title").textContent = "Reconnecting…";
+  goButton.disabled = next !== "setup" || !local;
+  $("go-text").textContent = next === "starting" ? "Connecting…" : "Go live";
+  act("end").disabled = next === "ending";
+  $("heading").textContent = live ? lesson?.title || "Live lesson" : next === "ended" ? "Lesson ended" : "Go live";
+  $("lede").textContent = live
+    ? "You are live. Viewers see and hear what your camera and microphone pick up; their comments land at the lesson's moments."
+    : next === "ended" ? "The stream is over; the recording is on its way to your lessons." : setupLede;
+  $("on-air-state").textContent = next === "reconnecting" ? "Reconnecting" : "On air";
+  $("on-air-state").dataset.state = next;
+  if (next === "reconnecting") showConnection("reconnecting");
+}
+
+function whipUrl() {
+  const data = new FormData(form);
+  const query = new URLSearchParams();
+  for (const name of ["title", "subject", "grade"]) {
+    const value = String(data.get(name) || "").trim();
+    if (value) query.set(name, value);
+  }
+  const text = query.toString();
+  return text ? `/api/live/whip?${text}` : "/api/live/whip";
+}
+
+function refusal(err) {
+  if (!(err instanceof ApiError)) return `Could not reach Loupe (${err?.message || err}). Check the network and try again.`;
+  if (err.status === 409) return "You are already live from another window or device. End that lesson first.";
+  if (err.status === 503 || err.status === 502) return "The live service is not available right now. Try again in a moment, or upload the lesson afterwards.";
+  return err.message;
+}
+
+// --- WHIP ----------------------------------------------------------------------------------------
+
+async function publish() {
+  const next = new RTCPeerConnection({ iceServers });
+  const streams = [local];
+  const video = local.getVideoTracks()[0];
+  const audio = local.getAudioTracks()[0];
+  if (video) next.addTransceiver(video, { direction: "sendonly", streams, sendEncodings: [{ maxBitrate: quality().maxBitrate }] });
+  if (audio) next.addTransceiver(audio, { direction: "sendonly", streams });
+  next.addEventListener("connectionstatechange", () => onConnection(next));
+  let response;
+  try {
+    response = await negotiate(next, whipUrl());
+  } catch (err) {
+    next.close();
+    throw err;
+  }
+  pc = next;
+  return {
+    location: response.headers.get("Location"),
+    videoId: Number(response.headers.get("Loupe-Video-Id")),
+    streamId: Number(response.headers.get("Loupe-Stream-Id")),
+  };
+}
+
+async function goLive(event) {
+  event?.preventDefault();
+  if (state !== "setup" || !local) return;
+  $("setup-error").hidden = true;
+  setState("starting");
+  const asked = performance.now();
+  let started;
+  try {
+    started = await publish();
+  } catch (err) {
+    setState("setup");
+    const box = $("setup-error");
+    box.textContent = refusal(err);
+    box.hidden = false;
+    return;
+  }
+  metrics.whipMs = performance.now() - asked;
+  const title = String(new FormData(form).get("title") || "").trim();
+  lesson = { ...started, title: title || "Live lesson" };
+  lessonClock = createLessonClock(lesson.streamId);
+  setState("live");
+  showConnection(pc.connectionState);
+  $("lesson-link").href = `/videos/${lesson.videoId}`;
+  await onLesson();
+  announce("You are live.");
+}
+
+// Once the lesson is known (at the start, or a new one after a long drop): its clock, its room.
+async function onLesson() {
+  const data = await lessonClock.sync().catch(() => null);
+  if (data?.title) {
+    lesson.title = data.title;
+    $("heading").textContent = data.title;
+  }
+  $("lesson-title").textContent = lesson.title;
+  document.title = `Live: ${lesson.title} · Loupe`;
+  const box = $("presence");
+  presence = createPresence({ box, socket, videoId: lesson.videoId, me });
+  await joinVideo(lesson.videoId);
+  await countFeedback();
+  refreshWatchers();
+}
+
+function onConnection(which) {
+  if (which !== pc) return;
+  const s = which.connectionState;
+  if (state === "live") showConnection(s);
+  clearTimeout(disconnectedTimer);
+  if (s === "failed") reconnect();
+  else if (s === "disconnected") {
+    disconnectedTimer = setTimeout(() => {
+      if (which === pc && which.connectionState === "disconnected") reconnect();
+    }, DISCONNECTED_MS);
+  }
+}
+
+// Post the offer again until the gateway takes it: within the grace period the same lesson
+// continues; a 409 means the gateway has not yet noticed the old connection is gone.
+async function reconnect() {
+  if (state !== "live") return;
+  metrics.reconnects += 1;
+  setState("reconnecting");
+  announce("The connection dropped. Reconnecting…");
+  const old = pc;
+  pc = null;
+  old?.close();
+  let wait = 1000;
+  for (let attempt = 1; state === "reconnecting"; attempt += 1) {
+    $("overlay-detail").textContent = attempt === 1
+      ? "The lesson continues as soon as the connection is back."
+      : `Still trying (attempt ${attempt})… The lesson continues as soon as the connection is back.`;
+    try {
+      inflight = publish();
+      const again = await inflight.finally(() => {
+        inflight = null;
+      });
+      if (state !== "reconnecting") {
+        // Ended meanwhile: the DELETE that follows must end the lesson this offer joined.
+        if (state === "ending") lesson = { ...lesson, ...again };
+        pc?.close();
+        pc = null;
+        return;
+      }
+      const sameLesson = again.videoId === lesson.videoId;
+      lesson = { ...lesson, ...again };
+      setState("live");
+      showConnection(pc.connectionState);
+      if (sameLesson) {
+        await lessonClock.sync().catch(() => {});
+        announce("Reconnected. The lesson continues.");
+      } else {
+        // Away longer than the grace period: the earlier part is its own lesson now.
+        lessonClock = createLessonClock(lesson.streamId);
+        $("lesson-link").href = `/videos/${lesson.videoId}`;
+        feedback.clear();
+        await onLesson();
+        $("resume").textContent = "The connection was away too long, so the first part was saved as its own lesson. This is a new live lesson.";
+        $("resume").hidden = false;
+        announce("Reconnected as a new lesson.");
+      }
+      return;
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 409) {
+        $("overlay-detail").textContent = "Waiting for the server to let go of the old connection…";
+      }
+      await delay(wait);
+      wait = Math.min(wait * 2, RETRY_MAX_MS);
+    }
+  }
+}
+
+async function endLesson() {
+  if (!lesson || state === "ending" || state === "ended") return;
+  const before = state;
+  setState("ending");
+  $("end-error").hidden = true;
+  await inflight?.catch(() => {});
+  let ended;
+  try {
+    const response = await apiRaw("DELETE", lesson.location);
+    ended = await response.json().catch(() => null);
+  } catch (err) {
+    setState(before === "reconnecting" ? "reconnecting" : "live");
+    $("end-error").textContent = `The lesson could not be ended: ${err.message}`;
+    $("end-error").hidden = false;
+    return;
+  }
+  finish(ended?.lesson_ms);
+  announce("The lesson ended. It is being processed and will appear in your lessons.");
+}
+
+function finish(lessonMs) {
+  clearTimeout(disconnectedTimer);
+  lessonClock?.freeze(lessonMs);
+  pc?.close();
+  pc = null;
+  stopDevices();
+  setState("ended");
+  const length = clock(lessonClock?.now() ?? 0);
+  $("clock").textContent = length;
+  $("overlay-title").textContent = "Lesson ended";
+  $("overlay-detail").textContent = `${length} recorded.`;
+  $("done-detail").textContent = `The ${length} recording is being turned into a lesson video; feedback given live is already at its moment.`;
+}
+
+// --- what the teacher sees while live ----------------------------------------------------------
+
+function showConnection(s) {
+  const pill = $("conn-pill");
+  const text = {
+    new: "Connecting…",
+    connecting: "Connecting…",
+    connected: "Connected",
+    disconnected: "Unstable connection…",
+    failed: "Connection lost",
+    reconnecting: "Reconnecting…",
+  }[s] || s;
+  pill.dataset.quality = s === "connected" ? "good" : s === "disconnected" ? "fair" : s === "connecting" || s === "new" ? "unknown" : "bad";
+  $("conn-text").textContent = text;
+  if (s !== "connected") $("conn-line").textContent = text;
+}
+
+async function measure() {
+  if (state !== "live" || !pc || pc.connectionState !== "connected") return;
+  const out = await videoStats(pc, "outbound-rtp").catch(() => null);
+  if (!out) return;
+  const now = performance.now();
+  let kbps = null;
+  if (lastSent && out.bytesSent >= lastSent.bytes) kbps = ((out.bytesSent - lastSent.bytes) * 8) / (now - lastSent.at);
+  lastSent = { bytes: out.bytesSent, at: now };
+  const parts = [];
+  if (out.frameWidth) parts.push(`${out.frameWidth}×${out.frameHeight}`);
+  if (out.framesPerSecond) parts.push(`${Math.round(out.framesPerSecond)} fps`);
+  if (kbps != null) parts.push(kbps >= 1000 ? `${(kbps / 1000).toFixed(1)} Mb/s` : `${Math.round(kbps)} kb/s`);
+  const limited = out.qualityLimitationReason && out.qualityLimitationReason !== "none" ? ` · limited by ${out.qualityLimitationReason}` : "";
+  $("conn-line").textContent = `Connected · sending ${parts.join(" · ")}${limited}`;
+  $("conn-pill").dataset.quality = limited ? "fair" : "good";
+  Object.assign(metrics, { width: out.frameWidth, height: out.frameHeight, fps: out.framesPerSecond, kbps });
+}
+
+function refreshWatchers() {
+  const count = presence ? presence.people().length : 0;
+  $("nobody").hidden = count > 0;
+  $("viewer-count").textContent = String(count);
+  $("viewer-pill").setAttribute("aria-label", `${count} watching`);
+}
+
+function showFeedbackCount() {
+  const n = feedback.size;
+  $("feedback-count").textContent = n === 0 ? "No comments yet" : `${n} comment${n === 1 ? "" : "s"} so far, at their moments in the lesson`;
+}
+
+async function countFeedback() {
+  try {
+    let cursor = 0;
+    let more = true;
+    while (more) {
+      const page = await api("GET", `/api/videos/${lesson.videoId}/annotations?since=${cursor}&limit=1000`);
+      for (const a of page.annotations) feedback.add(a.id);
+      for (const id of page.removed) feedback.delete(id);
+      cursor = page.cursor;
+      more = page.more;
+    }
+  } catch {
+    // The count is a courtesy; live events keep it going.
+  }
+  showFeedbackCount();
+}
+
+function tick() {
+  if (lessonClock && (state === "live" || state === "reconnecting" || state === "ending")) {
+    $("clock").textContent = clock(lessonClock.now());
+  }
+}
+
+// --- events ----------------------------------------------------------------------------------
+
+socket.on("connect", () => {
+  if (lesson && state !== "ended") joinVideo(lesson.videoId);
+});
+// After presence.js has taken the event in (its handlers are added later, with the lesson).
+for (const name of ["presence.joined", "presence.here", "presence.left", "disconnect"]) {
+  socket.on(name, () => queueMicrotask(refreshWatchers));
+}
+socket.on("live.status", (msg) => {
+  if (!lesson || msg.video_id !== lesson.videoId) return;
+  // The gateway saw our connection go before the browser did: do not wait for it. An event about
+  // a connection we have already replaced comes late, while the new one is up: ignore that.
+  const up = ["new", "connecting", "connected"].includes(pc?.connectionState);
+  if (msg.status === "interrupted" && state === "live" && !up) reconnect();
+  if (msg.status === "ended" && (state === "live" || state === "reconnecting")) {
+    finish();
+    lessonClock?.sync(1).then(() => finish()).catch(() => {});
+    announce("The lesson was ended.");
+  }
+});
+socket.on("annotation.changed", (msg) => {
+  if (!lesson || msg.video_id !== lesson.videoId) return;
+  const fresh = !feedback.has(msg.annotation.id);
+  feedback.add(msg.annotation.id);
+  showFeedbackCount();
+  if (fresh && state !== "ended") announce(`${msg.annotation.author.name} commented at ${clock(msg.annotation.start_ms)}.`);
+});
+socket.on("annotation.removed", (msg) => {
+  if (!lesson || msg.video_id !== lesson.videoId) return;
+  feedback.delete(msg.id);
+  showFeedbackCount();
+});
+for (const name of ["video.status", "video.progress"]) {
+  socket.on(name, (msg) => {
+    if (!lesson || msg.video_id !== lesson.videoId || state !== "ended") return;
+    if (msg.status === "ready") {
+      $("done-title").textContent = "Ready — your lesson is waiting";
+      $("done-detail").textContent = "The recording is processed. Open it to see the feedback at its moments.";
+    } else if (msg.status === "failed") {
+      $("done-title").textContent = "The recording could not be processed";
+      $("done-detail").textContent = msg.failure_reason || "Open the lesson for details.";
+    }
+  });
+}
+
+form.addEventListener("submit", goLive);
+cameraSelect.addEventListener("change", () => switchDevice("video"));
+micSelect.addEventListener("change", () => switchDevice("audio"));
+qualitySelect.addEventListener("change", changeQuality);
+act("toggle-mic").addEventListener("click", () => toggle("audio"));
+act("toggle-camera").addEventListener("click", () => toggle("video"));
+act("retry-devices").addEventListener("click", openDevices);
+const confirmEnd = $("confirm-end");
+act("end").addEventListener("click", () => confirmEnd.showModal());
+confirmEnd.addEventListener("close", () => {
+  if (confirmEnd.returnValue === "end") endLesson();
+});
+for (const button of root.querySelectorAll('[data-action="copy"]')) {
+  button.addEventListener("click", async () => {
+    const field = document.getElementById(button.dataset.copy);
+    field.select();
+    try {
+      await navigator.clipboard.writeText(field.value);
+      announce("Copied.");
+      button.textContent = "Copied";
+    } catch {
+      announce("Press Ctrl+C to copy the selected text.");
+    }
+  });
+}
+window.addEventListener("beforeunload", (event) => {
+  // Leaving does not end the lesson (it resumes within the grace period) but would cut it.
+  if (state === "live" || state === "reconnecting") event.preventDefault();
+});
+
+// A lesson of ours still open (this page reloaded, or streaming from OBS): say so.
+async function checkOpenLesson() {
+  try {
+    const streams = await api("GET", "/api/live");
+    const mine = streams.find((s) => s.owner.id === me.id);
+    if (!mine || state !== "setup") return;
+    const box = $("resume");
+    box.textContent = mine.status === "interrupted"
+      ? `Your lesson “${mine.title}” was interrupted. Go live again soon to continue it — the same lesson goes on.`
+      : `You are live with “${mine.title}” from another window or device. End it there before going live here.`;
+    box.hidden = false;
+    if (mine.title && !form.elements.title.value) form.elements.title.value = mine.title;
+  } catch {
+    // Only a hint.
+  }
+}
+
+setInterval(tick, 250);
+setInterval(measure, 2000);
+window.loupeLive = {
+  get state() { return state; },
+  get lesson() { return lesson; },
+  get pc() { return pc; },
+  get clock() { return lessonClock; },
+  metrics,
+  // For tests: cut the connection as a dropped network would (no DELETE).
+  drop() {
+    reconnect();
+  },
+};
+setState("setup");
+openDevices();
+checkOpenLesson();
