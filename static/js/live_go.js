@@ -460,7 +460,6 @@ function refreshWatchers() {
   const count = presence ? presence.people().length : 0;
   $("nobody").hidden = count > 0;
   $("viewer-count").textContent = String(count);
-  $("viewer-pill").setAttribute("aria-label", `${count} watching`);
 }
 
 function showFeedbackCount() {

@@ -60,7 +60,11 @@ async function watch() {
     next.close();
     if (mine !== generation) return;
     if (err instanceof ApiError && err.status === 404) {
-      overlay("gone");
+      // No longer ours to watch, or the gateway let go of the lesson a moment before it ended.
+      const data = await refresh();
+      if (mine !== generation) return;
+      if (data === null) overlay("gone");
+      else if (status === "live") retryLater(mine);
       return;
     }
     if (err instanceof ApiError && err.status === 409) {
