@@ -701,11 +701,29 @@ export function createReview({ root, player, timeline, me, canComment }) {
       }
       dims.hidden = false;
       const frag = document.createDocumentFragment();
+      // Each dimension carries its level scores as small buttons: one click tags both,
+      // so C, a score, Enter leaves a rated comment (three interactions besides typing).
       for (const d of framework.dimensions) {
+        const set = document.createElement("span");
+        set.className = "chip-set";
+        set.style.setProperty("--dim", d.colour);
         const b = chip(d.name, state.dimension === d.id, d.colour);
         b.dataset.dimensionId = d.id;
         b.title = d.description;
-        frag.append(b);
+        set.append(b);
+        for (const lv of d.levels) {
+          const pip = document.createElement("button");
+          pip.type = "button";
+          pip.className = "pip";
+          pip.dataset.dimensionId = d.id;
+          pip.dataset.levelId = lv.id;
+          pip.textContent = String(lv.score);
+          pip.title = `${lv.label}: ${lv.descriptor}`;
+          pip.setAttribute("aria-label", `${d.name}, level ${lv.score}: ${lv.label}`);
+          pip.setAttribute("aria-pressed", String(state.dimension === d.id && state.level === lv.id));
+          set.append(pip);
+        }
+        frag.append(set);
       }
       dims.replaceChildren(frag);
       const dim = framework.dimensions.find((d) => d.id === state.dimension);
@@ -736,10 +754,20 @@ export function createReview({ root, player, timeline, me, canComment }) {
       const b = event.target.closest("[data-dimension-id]");
       if (!b) return;
       const id = Number(b.dataset.dimensionId);
-      state.dimension = state.dimension === id ? null : id;
-      state.level = null;
+      if (b.dataset.levelId) {
+        const level = Number(b.dataset.levelId);
+        const same = state.dimension === id && state.level === level;
+        state.dimension = same ? null : id;
+        state.level = same ? null : level;
+      } else {
+        state.dimension = state.dimension === id ? null : id;
+        state.level = null;
+      }
       renderChips();
-      if (event.detail === 0) dims.querySelector(`[data-dimension-id="${id}"]`)?.focus();
+      const selector = b.dataset.levelId
+        ? `[data-level-id="${b.dataset.levelId}"]`
+        : `.chip[data-dimension-id="${id}"]`;
+      if (event.detail === 0) dims.querySelector(selector)?.focus();
       backToText(event);
     });
     levels.addEventListener("click", (event) => {

@@ -201,7 +201,8 @@ def test_coach_tags_a_moment_teacher_replies_live(
     expect(page.locator(".timeline")).to_have_attribute("data-storyboard", "true")
     expect(page.locator(".timeline")).to_have_attribute("data-wave", "true")
 
-    # Seek to 0:12, press C, type, pick a dimension and a level, Enter: three interactions.
+    # Seek to 0:12; then C, type, one click on the dimension's level 3, Enter: three
+    # interactions besides typing.
     seek(page, 12)
     page.keyboard.press("c")
     body = page.locator("#composer-body")
@@ -209,11 +210,14 @@ def test_coach_tags_a_moment_teacher_replies_live(
     expect(page.locator('[data-role="composer-time"]')).to_have_text("@ 0:12")
     page.keyboard.type("Every pair was talking during the turn-and-talk: **great** routine.")
     page.get_by_role("group", name="Rubric dimension").get_by_role(
-        "button", name="Student engagement"
+        "button", name="Student engagement, level 3: Proficient"
     ).click()
-    page.get_by_role("group", name="Level").get_by_role(
-        "button", name=re.compile(r"^Level 3: Proficient")
-    ).click()
+    # The chosen level is spelled out below the chips.
+    expect(
+        page.get_by_role("group", name="Level").get_by_role(
+            "button", name=re.compile(r"^Level 3: Proficient")
+        )
+    ).to_have_attribute("aria-pressed", "true")
     expect(body).to_be_focused()
     page.keyboard.press("Enter")
 
@@ -636,7 +640,7 @@ def test_screenshots_of_a_reviewed_lesson(
         page.keyboard.press("c")
         page.keyboard.type("Students explain their reasoning to a partner before sharing.")
         page.get_by_role("group", name="Rubric dimension").get_by_role(
-            "button", name="Student engagement"
+            "button", name="Student engagement", exact=True
         ).click()
         page.evaluate("() => window.scrollTo(0, 0)")
         screenshot(page, f"{name}-composing")
