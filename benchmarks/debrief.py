@@ -14,27 +14,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import requests
 import socketio
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaPlayer
+from harness import gateway_pid, proc_stats, serve, session
 
-from app.demo import DEMO_PASSWORD
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 COACH, TEACHER = "maya.chen@riverbend.example", "ana.lopez@riverbend.example"
-PASSWORD = DEMO_PASSWORD
-SERVE = [sys.executable, "-m", "app.cli", "serve", "--demo", "--no-worker", "--port"]
 
 
 def camera() -> Any:
@@ -43,14 +33,6 @@ def camera() -> Any:
 
 def microphone() -> Any:
     return MediaPlayer("sine=frequency=440:sample_rate=48000", format="lavfi")
-
-
-def session(url: str, email: str) -> requests.Session:
-    http = requests.Session()
-    answer = http.post(f"{url}/api/auth/login", json={"email": email, "password": PASSWORD})
-    answer.raise_for_status()
-    http.headers["X-CSRF-Token"] = answer.json()["csrf_token"]
-    return http
 
 
 class Peer:
@@ -124,25 +106,6 @@ class Peer:
         if self.pc is not None:
             await self.pc.close()
         await self.sio.disconnect()
-
-
-def proc_stats(pid: int) -> tuple[float, int]:
-    """Return (CPU seconds, resident KiB) of a process."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    cpu = (int(fields[11]) + int(fields[12])) / ticks
-    rss = 0
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            rss = int(line.split()[1])
-    return cpu, rss
-
-
-def gateway_pid(server_pid: int) -> int:
-    for child in Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split():
-        if b"rtc-gateway" in Path(f"/proc/{child}/cmdline").read_bytes():
-            return int(child)
-    raise RuntimeError("no rtc-gateway process")
 
 
 async def publish(url: str, http: requests.Session, debrief_id: int) -> RTCPeerConnection:
@@ -219,7 +182,7 @@ async def run(url: str, server_pid: int, lesson: int, record_s: float, cycles: i
     for pc in peers:
         await pc.close()
     health = requests.get(
-        f"{url.rsplit(':', 1)[0]}:{os.environ['LOUPE_RTC_PORT']}/v1/health", timeout=10
+        f"http://127.0.0.1:{os.environ['LOUPE_RTC_PORT']}/v1/health", timeout=10
     ).json()
     print(
         f"gateway recording 2 x 640x480@30 + audio for {record_s:.0f} s: "
@@ -253,42 +216,16 @@ def main() -> None:
     parser.add_argument("--cycles", type=int, default=100)
     parser.add_argument("--port", type=int, default=5095)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="loupe-debrief-bench-") as tmp:
-        os.environ.update(
-            LOUPE_DATA_DIR=tmp, LOUPE_DEMO_LESSONS="0", LOUPE_RTC_PORT=str(args.port + 1)
-        )
-        server = subprocess.Popen(
-            [*SERVE, str(args.port)],
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        try:
-            url = f"http://127.0.0.1:{args.port}"
-            gateway = f"http://127.0.0.1:{args.port + 1}/v1/health"
-            deadline = time.monotonic() + 60
-            for probe in (f"{url}/login", gateway):
-                while True:
-                    try:
-                        requests.get(probe, timeout=1)
-                        break
-                    except requests.ConnectionError:
-                        if time.monotonic() > deadline:
-                            raise
-                        time.sleep(0.2)  # waiting for the processes to listen
-            from app import create_app
-            from app.services import accounts, videos
+    with serve(args.port, prefix="loupe-debrief-bench-") as server:
+        from app import create_app
+        from app.services import accounts, videos
 
-            with create_app().app_context():
-                ana = accounts.find_user_by_email(TEACHER)
-                assert ana is not None
-                lesson = videos.create_video(ana, title="Benchmark lesson").id
-                videos.share_video(ana, lesson, COACH, "comment")
-            asyncio.run(run(url, server.pid, lesson, args.record_seconds, args.cycles))
-        finally:
-            os.killpg(server.pid, signal.SIGINT)
-            server.wait(timeout=60)
+        with create_app().app_context():
+            ana = accounts.find_user_by_email(TEACHER)
+            assert ana is not None
+            lesson = videos.create_video(ana, title="Benchmark lesson").id
+            videos.share_video(ana, lesson, COACH, "comment")
+        asyncio.run(run(server.url, server.pid, lesson, args.record_seconds, args.cycles))
 
 
 if __name__ == "__main__":

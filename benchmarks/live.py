@@ -14,23 +14,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import signal
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import av
 import requests
 from aiortc import RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from app.demo import DEMO_PASSWORD  # noqa: E402 - after the path is set
+from harness import gateway_pid, proc_stats, serve, session
 
 W, H, FPS = 1280, 720, 30
 BLOCK, BITS = 40, 32
@@ -42,7 +33,6 @@ PEOPLE = [
     "maya.chen@riverbend.example",
     "david.okafor@riverbend.example",
 ]
-SERVE = [sys.executable, "-m", "app.cli", "serve", "--demo", "--no-worker", "--port"]
 
 
 class StampedCamera(VideoStreamTrack):
@@ -83,14 +73,6 @@ def read_stamp(frame: Any) -> int:
         y = int(BLOCK // 2 * scale)
         value = value << 1 | (data[y * plane.line_size + x] > 128)
     return value
-
-
-def session(url: str, email: str) -> requests.Session:
-    http = requests.Session()
-    answer = http.post(f"{url}/api/auth/login", json={"email": email, "password": DEMO_PASSWORD})
-    answer.raise_for_status()
-    http.headers["X-CSRF-Token"] = answer.json()["csrf_token"]
-    return http
 
 
 async def go_live(url: str, http: requests.Session) -> tuple[RTCPeerConnection, int]:
@@ -138,24 +120,6 @@ async def watch(url: str, http: requests.Session, stream_id: int, delays: list[f
     return pc
 
 
-def proc_stats(pid: int) -> tuple[float, int]:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    rss = next(
-        int(line.split()[1])
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-        if line.startswith("VmRSS:")
-    )
-    return cpu, rss
-
-
-def gateway_pid(server_pid: int) -> int:
-    for child in Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split():
-        if b"rtc-gateway" in Path(f"/proc/{child}/cmdline").read_bytes():
-            return int(child)
-    raise RuntimeError("no rtc-gateway process")
-
-
 async def measure(url: str, gw: int, health: str, seconds: float, ingests: int) -> None:
     teachers = [session(url, PEOPLE[i]) for i in range(ingests)]
     cpu0, rss0 = proc_stats(gw)
@@ -199,41 +163,13 @@ def main() -> None:
     parser.add_argument("--max-ingests", type=int, default=4)
     parser.add_argument("--port", type=int, default=5093)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="loupe-live-bench-") as tmp:
-        os.environ.update(
-            LOUPE_DATA_DIR=tmp,
-            LOUPE_DEMO_LESSONS="0",
-            LOUPE_RTC_PORT=str(args.port + 1),
-            LOUPE_LIVE_GRACE_SECONDS="1",
-        )
-        server = subprocess.Popen(
-            [*SERVE, str(args.port)],
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        try:
-            url = f"http://127.0.0.1:{args.port}"
-            health = f"http://127.0.0.1:{args.port + 1}/v1/health"
-            deadline = time.monotonic() + 60
-            for probe in (f"{url}/login", health):
-                while True:
-                    try:
-                        requests.get(probe, timeout=1)
-                        break
-                    except requests.ConnectionError:
-                        if time.monotonic() > deadline:
-                            raise
-                        time.sleep(0.2)  # waiting for the processes to listen
-            gw = gateway_pid(server.pid)
-            for ingests in range(1, args.max_ingests + 1):
-                asyncio.run(measure(url, gw, health, args.seconds, ingests))
-                while requests.get(health, timeout=10).json()["live_streams"]:
-                    time.sleep(0.5)  # the grace period of the streams just closed
-        finally:
-            os.killpg(server.pid, signal.SIGINT)
-            server.wait(timeout=60)
+    with serve(args.port, prefix="loupe-live-bench-", LOUPE_LIVE_GRACE_SECONDS="1") as server:
+        health = f"{server.gateway}/v1/health"
+        gw = gateway_pid(server.pid)
+        for ingests in range(1, args.max_ingests + 1):
+            asyncio.run(measure(server.url, gw, health, args.seconds, ingests))
+            while requests.get(health, timeout=10).json()["live_streams"]:
+                time.sleep(0.5)  # the grace period of the streams just closed
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 // live changes from Socket.IO and catch-up after a reconnect through the `since` cursor.
 import { api, announce } from "./api.js";
 import { ago, clock, faceColour, initials, span } from "./timecode.js";
+import { createRubricPicker } from "./rubric_picker.js";
 
 const KINDS = { strength: "Strength", question: "Question", suggestion: "Suggestion", note: "Note" };
 const MOMENT_MS = 2500; // a moment counts as "now" for this long after it
@@ -684,100 +685,15 @@ export function createReview({ root, player, timeline, me, canComment }) {
       showTime();
     }
 
-    function chip(label, pressed, colour) {
-      const b = document.createElement("button");
-      b.type = "button";
-      b.className = "chip";
-      b.textContent = label;
-      b.setAttribute("aria-pressed", String(pressed));
-      if (colour) b.style.setProperty("--dim", colour);
-      return b;
-    }
-
-    function renderChips() {
-      if (!framework?.dimensions?.length) {
-        dims.hidden = levels.hidden = true;
-        return;
-      }
-      dims.hidden = false;
-      const frag = document.createDocumentFragment();
-      // Each dimension carries its level scores as small buttons: one click tags both,
-      // so C, a score, Enter leaves a rated comment (three interactions besides typing).
-      for (const d of framework.dimensions) {
-        const set = document.createElement("span");
-        set.className = "chip-set";
-        set.style.setProperty("--dim", d.colour);
-        const b = chip(d.name, state.dimension === d.id, d.colour);
-        b.dataset.dimensionId = d.id;
-        b.title = d.description;
-        set.append(b);
-        for (const lv of d.levels) {
-          const pip = document.createElement("button");
-          pip.type = "button";
-          pip.className = "pip";
-          pip.dataset.dimensionId = d.id;
-          pip.dataset.levelId = lv.id;
-          pip.textContent = String(lv.score);
-          pip.title = `${lv.label}: ${lv.descriptor}`;
-          pip.setAttribute("aria-label", `${d.name}, level ${lv.score}: ${lv.label}`);
-          pip.setAttribute("aria-pressed", String(state.dimension === d.id && state.level === lv.id));
-          set.append(pip);
-        }
-        frag.append(set);
-      }
-      dims.replaceChildren(frag);
-      const dim = framework.dimensions.find((d) => d.id === state.dimension);
-      levels.hidden = !dim || !dim.levels.length;
-      if (!dim) return;
-      levels.style.setProperty("--dim", dim.colour);
-      const lf = document.createDocumentFragment();
-      for (const lv of dim.levels) {
-        const b = chip("", state.level === lv.id);
-        b.classList.add("chip-level");
-        b.dataset.levelId = lv.id;
-        b.title = lv.descriptor;
-        b.setAttribute("aria-label", `Level ${lv.score}: ${lv.label}. ${lv.descriptor}`);
-        const score = document.createElement("span");
-        score.className = "chip-score";
-        score.textContent = String(lv.score);
-        b.append(score, document.createTextNode(lv.label));
-        lf.append(b);
-      }
-      levels.replaceChildren(lf);
-    }
-
     // A chip clicked with the mouse hands the caret back, so Enter saves straight away.
-    function backToText(event) {
-      if (event.detail > 0) body.focus();
-    }
-    dims.addEventListener("click", (event) => {
-      const b = event.target.closest("[data-dimension-id]");
-      if (!b) return;
-      const id = Number(b.dataset.dimensionId);
-      if (b.dataset.levelId) {
-        const level = Number(b.dataset.levelId);
-        const same = state.dimension === id && state.level === level;
-        state.dimension = same ? null : id;
-        state.level = same ? null : level;
-      } else {
-        state.dimension = state.dimension === id ? null : id;
-        state.level = null;
-      }
-      renderChips();
-      const selector = b.dataset.levelId
-        ? `[data-level-id="${b.dataset.levelId}"]`
-        : `.chip[data-dimension-id="${id}"]`;
-      if (event.detail === 0) dims.querySelector(selector)?.focus();
-      backToText(event);
-    });
-    levels.addEventListener("click", (event) => {
-      const b = event.target.closest("[data-level-id]");
-      if (!b) return;
-      const id = Number(b.dataset.levelId);
-      state.level = state.level === id ? null : id;
-      renderChips();
-      if (event.detail === 0) levels.querySelector(`[data-level-id="${id}"]`)?.focus();
-      backToText(event);
+    const { render: renderChips } = createRubricPicker({
+      dims,
+      levels,
+      state,
+      getFramework: () => framework,
+      onPick: (event) => {
+        if (event.detail > 0) body.focus();
+      },
     });
 
     function kind() {

@@ -5,6 +5,7 @@ import { announce, api, ApiError } from "./api.js";
 import { connect, joinVideo } from "./realtime.js";
 import { ago, clock, faceColour, initials } from "./timecode.js";
 import { createLessonClock, delay, hangUp, negotiate, videoStats } from "./whip.js";
+import { createRubricPicker } from "./rubric_picker.js";
 
 const KINDS = { strength: "Strength", question: "Question", suggestion: "Suggestion", note: "Note" };
 const STALL_CHECKS = 3; // stats every 2 s: this many without a new frame while live means re-watch
@@ -351,67 +352,17 @@ function createComposer(form) {
     showStamp();
   }
 
-  function chip(label, pressed, colour) {
-    const b = document.createElement("button");
-    b.type = "button";
-    b.className = "chip";
-    b.textContent = label;
-    b.setAttribute("aria-pressed", String(pressed));
-    if (colour) b.style.setProperty("--dim", colour);
-    return b;
-  }
-
-  function renderChips() {
-    if (!framework?.dimensions?.length) {
-      dims.hidden = levels.hidden = true;
-      return;
-    }
-    dims.hidden = false;
-    dims.replaceChildren(...framework.dimensions.map((d) => {
-      const b = chip(d.name, state.dimension === d.id, d.colour);
-      b.dataset.dimensionId = d.id;
-      b.title = d.description;
-      return b;
-    }));
-    const dim = framework.dimensions.find((d) => d.id === state.dimension);
-    levels.hidden = !dim || !dim.levels.length;
-    if (!dim) return;
-    levels.style.setProperty("--dim", dim.colour);
-    levels.replaceChildren(...dim.levels.map((lv) => {
-      const b = chip("", state.level === lv.id);
-      b.classList.add("chip-level");
-      b.dataset.levelId = lv.id;
-      b.title = lv.descriptor;
-      b.setAttribute("aria-label", `Level ${lv.score}: ${lv.label}. ${lv.descriptor}`);
-      const score = document.createElement("span");
-      score.className = "chip-score";
-      score.textContent = String(lv.score);
-      b.append(score, document.createTextNode(lv.label));
-      return b;
-    }));
-  }
-
   // Choosing a chip with the mouse starts a comment at this moment, and hands the caret back.
-  function picked(event, group, attr) {
-    if (state.follow) hold();
-    renderChips();
-    if (event.detail === 0) group.querySelector(`[${attr}]`)?.focus();
-    else body.focus();
-  }
-  dims.addEventListener("click", (event) => {
-    const b = event.target.closest("[data-dimension-id]");
-    if (!b) return;
-    const id = Number(b.dataset.dimensionId);
-    state.dimension = state.dimension === id ? null : id;
-    state.level = null;
-    picked(event, dims, `data-dimension-id="${id}"`);
-  });
-  levels.addEventListener("click", (event) => {
-    const b = event.target.closest("[data-level-id]");
-    if (!b) return;
-    const id = Number(b.dataset.levelId);
-    state.level = state.level === id ? null : id;
-    picked(event, levels, `data-level-id="${id}"`);
+  const { render: renderChips } = createRubricPicker({
+    dims,
+    levels,
+    state,
+    getFramework: () => framework,
+    onPick: (event) => {
+      if (state.follow) hold();
+      showStamp();
+      if (event.detail > 0) body.focus();
+    },
   });
 
   function reset() {
