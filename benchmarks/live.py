@@ -163,7 +163,12 @@ def main() -> None:
     parser.add_argument("--max-ingests", type=int, default=4)
     parser.add_argument("--port", type=int, default=5093)
     args = parser.parse_args()
-    with serve(args.port, prefix="loupe-live-bench-", LOUPE_LIVE_GRACE_SECONDS="1") as server:
+    with serve(
+        args.port,
+        prefix="loupe-live-bench-",
+        LOUPE_LIVE_GRACE_SECONDS="1",
+        LOUPE_LOGIN_RATE_LIMIT="1000 per minute",
+    ) as server:
         health = f"{server.gateway}/v1/health"
         gw = gateway_pid(server.pid)
         for ingests in range(1, args.max_ingests + 1):
