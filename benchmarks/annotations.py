@@ -20,55 +20,35 @@ PostgreSQL uses a throwaway database `loupe_bench` created on the given server.
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import signal
 import statistics
-import subprocess
-import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
 
 import requests
+from harness import serve
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 WRITERS = 50
 COACHES = ["maya.chen@riverbend.example", "david.okafor@riverbend.example"]
 
 
-def loupe(env: dict[str, str], *args: str) -> str:
-    """Run a `loupe` command and return its output."""
-    done = subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout
+def prepare() -> tuple[int, list[str]]:
+    """Create the lesson the writers annotate, shared for comment with the coaches, and a
+    personal token for each coach."""
+    from app import create_app
+    from app.services import accounts, videos
 
-
-def prepare(env: dict[str, str]) -> int:
-    """Create the lesson the writers annotate, shared for comment with the coaches."""
-    code = (
-        "from app import create_app\n"
-        "from app.services import accounts, videos\n"
-        "app = create_app()\n"
-        "with app.app_context():\n"
-        "    ana = accounts.find_user_by_email('ana.lopez@riverbend.example')\n"
-        "    v = videos.create_video(ana, title='Benchmark lesson')\n"
-        f"    for coach in {COACHES!r}:\n"
-        "        videos.share_video(ana, v.id, coach, 'comment')\n"
-        "    print(v.id)\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    return int(done.stdout.strip().splitlines()[-1])
+    with create_app().app_context():
+        ana = accounts.find_user_by_email("ana.lopez@riverbend.example")
+        assert ana is not None
+        video = videos.create_video(ana, title="Benchmark lesson")
+        tokens = []
+        for email in COACHES:
+            videos.share_video(ana, video.id, email, "comment")
+            coach = accounts.find_user_by_email(email)
+            assert coach is not None
+            tokens.append(accounts.create_api_token(coach, "benchmark")[1])
+        return video.id, tokens
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -122,61 +102,26 @@ def run_load(
 
 
 def bench(name: str, database_url: str | None, writes: int, pace: float, port: int) -> None:
-    with tempfile.TemporaryDirectory(prefix="loupe-annotation-bench-") as tmp:
-        env = {**os.environ, "LOUPE_DATA_DIR": tmp, "LOUPE_DEMO_LESSONS": "0"}
-        if database_url:
-            env["LOUPE_DATABASE_URL"] = database_url
-        loupe(env, "db", "upgrade")
-        loupe(env, "demo")
-        video_id = prepare(env)
-        tokens = [loupe(env, "tokens", "create", c).strip().splitlines()[-1] for c in COACHES]
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "app.cli",
-                "serve",
-                "--no-demo",
-                "--no-worker",
-                "--port",
-                str(port),
-            ],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        try:
-            url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    requests.get(f"{url}/login", timeout=1)
-                    break
-                except requests.ConnectionError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.2)  # waiting for the server to listen
-            run_load(url, tokens, video_id, 2, None)  # warm up connections and caches
-            for label, paced in ((f"every ~{pace:g} s", pace), ("flat out", None)):
-                lat, errors, wall = run_load(url, tokens, video_id, writes, paced)
-                print(
-                    f"{name:<10} {label:<13} n={len(lat):5d} err={errors:3d} "
-                    f"p50={statistics.median(lat):6.1f} p95={percentile(lat, 95):6.1f} "
-                    f"p99={percentile(lat, 99):6.1f} max={max(lat):7.1f} ms  "
-                    f"{len(lat) / wall:6.0f} writes/s"
-                )
-            http = requests.Session()
-            http.headers["Authorization"] = f"Bearer {tokens[0]}"
-            started = time.perf_counter()
-            page = http.get(f"{url}/api/videos/{video_id}/annotations?limit=1000", timeout=60)
-            took = (time.perf_counter() - started) * 1000
-            count = len(page.json()["annotations"])
-            print(f"{name:<10} list 1,000     {count} annotations in {took:.0f} ms")
-        finally:
-            os.killpg(server.pid, signal.SIGINT)
-            server.wait(timeout=30)
+    env = {"LOUPE_DATABASE_URL": database_url} if database_url else {}
+    with serve(port, prefix="loupe-annotation-bench-", **env) as server:
+        url = server.url
+        video_id, tokens = prepare()
+        run_load(url, tokens, video_id, 2, None)  # warm up connections and caches
+        for label, paced in ((f"every ~{pace:g} s", pace), ("flat out", None)):
+            lat, errors, wall = run_load(url, tokens, video_id, writes, paced)
+            print(
+                f"{name:<10} {label:<13} n={len(lat):5d} err={errors:3d} "
+                f"p50={statistics.median(lat):6.1f} p95={percentile(lat, 95):6.1f} "
+                f"p99={percentile(lat, 99):6.1f} max={max(lat):7.1f} ms  "
+                f"{len(lat) / wall:6.0f} writes/s"
+            )
+        http = requests.Session()
+        http.headers["Authorization"] = f"Bearer {tokens[0]}"
+        started = time.perf_counter()
+        page = http.get(f"{url}/api/videos/{video_id}/annotations?limit=1000", timeout=60)
+        took = (time.perf_counter() - started) * 1000
+        count = len(page.json()["annotations"])
+        print(f"{name:<10} list 1,000     {count} annotations in {took:.0f} ms")
 
 
 def fresh_postgres(admin_url: str) -> str:

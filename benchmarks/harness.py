@@ -31,7 +31,9 @@ class Server:
 @contextmanager
 def serve(port: int, *, prefix: str, **env: str) -> Iterator[Server]:
     """Run `loupe serve --demo --no-worker` (web, Socket.IO, rtc gateway) until the block ends."""
+    saved = dict(os.environ)
     with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        # Set in this process too, so create_app() here reaches the same database and folder.
         os.environ.update(
             LOUPE_DATA_DIR=tmp, LOUPE_DEMO_LESSONS="0", LOUPE_RTC_PORT=str(port + 1), **env
         )
@@ -59,6 +61,8 @@ def serve(port: int, *, prefix: str, **env: str) -> Iterator[Server]:
         finally:
             os.killpg(process.pid, signal.SIGINT)
             process.wait(timeout=60)
+            os.environ.clear()
+            os.environ.update(saved)
 
 
 def session(url: str, email: str) -> requests.Session:
