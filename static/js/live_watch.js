@@ -6,6 +6,7 @@ import { connect, joinVideo } from "./realtime.js";
 import { ago, clock, faceColour, initials } from "./timecode.js";
 import { createLessonClock, delay, hangUp, negotiate, videoStats } from "./whip.js";
 import { createRubricPicker } from "./rubric_picker.js";
+import { createPresence } from "./presence.js";
 
 const KINDS = { strength: "Strength", question: "Question", suggestion: "Suggestion", note: "Note" };
 const STALL_CHECKS = 3; // stats every 2 s: this many without a new frame while live means re-watch
@@ -487,67 +488,10 @@ soundButton.addEventListener("click", () => {
 });
 video.addEventListener("volumechange", showSound);
 
-// --- who else is watching ------------------------------------------------------------------
-
-// Presence in the lesson's room, as presence.js does it (announce, answer newcomers), except that
-// the teacher streaming is teaching, not watching: she is left out of the line.
-function createViewers(box, ownerId) {
-  const faces = $("presence-faces", box);
-  const text = $("presence-text", box);
-  const bySid = new Map(); // socket id -> {id, name, role}
-  const MAX_FACES = 4;
-
-  function render() {
-    const seen = new Map();
-    for (const user of bySid.values()) if (user.id !== me.id && user.id !== ownerId) seen.set(user.id, user);
-    const people = [...seen.values()].sort((x, y) => x.name.localeCompare(y.name));
-    box.hidden = people.length === 0;
-    const shown = people.slice(0, MAX_FACES).map((user) => {
-      const el = document.createElement("span");
-      el.className = "face";
-      el.title = `${user.name} (${user.role})`;
-      face(el, user);
-      return el;
-    });
-    if (people.length > MAX_FACES) {
-      const more = document.createElement("span");
-      more.className = "face face-more";
-      more.textContent = `+${people.length - MAX_FACES}`;
-      shown.push(more);
-    }
-    faces.replaceChildren(...shown);
-    const names = people.map((u) => u.name);
-    text.textContent = names.length === 1 ? `${names[0]} is also watching`
-      : names.length === 2 ? `${names[0]} and ${names[1]} are also watching`
-        : names.length > 2 ? `${names[0]}, ${names[1]} and ${names.length - 2} more are also watching` : "";
-    box.dataset.count = String(people.length);
-  }
-
-  socket.on("presence.joined", (msg) => {
-    if (msg.video_id !== videoId) return;
-    bySid.set(msg.sid, msg.user);
-    socket.emit("presence.here", { video_id: videoId, to: msg.sid });
-    render();
-  });
-  socket.on("presence.here", (msg) => {
-    if (msg.video_id !== videoId) return;
-    bySid.set(msg.sid, msg.user);
-    render();
-  });
-  socket.on("presence.left", (msg) => {
-    if (msg.video_id !== videoId) return;
-    bySid.delete(msg.sid);
-    render();
-  });
-  socket.on("disconnect", () => {
-    bySid.clear();
-    render();
-  });
-}
-
 // --- wiring ----------------------------------------------------------------------------------
 
-createViewers($("presence"), Number(root.dataset.ownerId));
+// The teacher streaming is teaching, not watching: she is left out of the line.
+createPresence({ box: $("presence"), socket, videoId, me, ignore: [Number(root.dataset.ownerId)], also: true });
 // After every (re)connect: join the lesson's room, then catch up on whatever happened meanwhile.
 async function onConnect() {
   await joinVideo(videoId);

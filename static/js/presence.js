@@ -3,14 +3,18 @@ import { faceColour, initials } from "./timecode.js";
 
 const MAX_FACES = 4;
 
-export function createPresence({ box, socket, videoId, me }) {
+// `ignore`: ids left out of the line besides oneself (the teacher streaming is teaching, not
+// watching); `also`: say "is also watching" where the reader watches too.
+export function createPresence({ box, socket, videoId, me, ignore = [], also = false }) {
   const faces = box.querySelector('[data-role="presence-faces"]');
   const text = box.querySelector('[data-role="presence-text"]');
   const bySid = new Map(); // socket id -> {id, name, role}
 
   function people() {
     const seen = new Map();
-    for (const user of bySid.values()) if (user.id !== me.id) seen.set(user.id, user);
+    for (const user of bySid.values()) {
+      if (user.id !== me.id && !ignore.includes(user.id)) seen.set(user.id, user);
+    }
     return [...seen.values()].sort((x, y) => x.name.localeCompare(y.name));
   }
 
@@ -34,10 +38,11 @@ export function createPresence({ box, socket, videoId, me }) {
     }
     faces.replaceChildren(frag);
     const names = list.map((u) => u.name);
+    const watching = also ? "also watching" : "watching";
     let line = "";
-    if (names.length === 1) line = `${names[0]} is watching`;
-    else if (names.length === 2) line = `${names[0]} and ${names[1]} are watching`;
-    else if (names.length > 2) line = `${names[0]}, ${names[1]} and ${names.length - 2} more are watching`;
+    if (names.length === 1) line = `${names[0]} is ${watching}`;
+    else if (names.length === 2) line = `${names[0]} and ${names[1]} are ${watching}`;
+    else if (names.length > 2) line = `${names[0]}, ${names[1]} and ${names.length - 2} more are ${watching}`;
     text.textContent = line;
     box.dataset.count = String(list.length);
   }
