@@ -68,7 +68,12 @@ def on_presence_here(data: Any) -> dict[str, Any]:
     """Tell one newcomer in the room that we are watching too."""
     video_id = _video_id(data)
     to = data.get("to") if isinstance(data, dict) else None
-    if video_id is None or not isinstance(to, str) or video_room(video_id) not in rooms():
+    if (
+        video_id is None
+        or not isinstance(to, str)
+        or not 0 < len(to) <= 64  # a socket id, nothing longer
+        or video_room(video_id) not in rooms()
+    ):
         return {"ok": False, "error": "Join the video first, then send {video_id, to}."}
     # The relay carries only our own name, to the one socket that announced itself.
     emit("presence.here", {"video_id": video_id, "sid": _sid(), "user": _me()}, to=to)

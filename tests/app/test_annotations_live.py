@@ -67,6 +67,14 @@ def test_live_annotations_follow_visibility_and_access(server: LiveServer) -> No
         joined = ana.expect("presence.joined", video_id=video_id)
         assert joined["user"]["name"] == "Maya Chen"
         # Ana answers; Maya learns Ana was already there.
+        for bad in (
+            {"video_id": video_id},
+            {"video_id": video_id, "to": "x" * 65},
+            {"video_id": other_video, "to": joined["sid"]},  # a room Ana has not joined
+            "nonsense",
+        ):
+            refused = ana.sio.call("presence.here", bad, timeout=10)
+            assert refused["ok"] is False, bad
         ana.sio.emit("presence.here", {"video_id": video_id, "to": joined["sid"]})
         assert maya.expect("presence.here", video_id=video_id)["user"]["name"] == "Ana López"
 
