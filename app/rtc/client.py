@@ -36,11 +36,9 @@ def _post(path: str, body: dict[str, Any], timeout: float) -> dict[str, Any]:
         ) from exc
     data: dict[str, Any] = answer.json() if answer.content else {}
     if answer.status_code >= 400:
-        refused = GatewayRefused(
+        raise GatewayRefused(
             answer.status_code, str(data.get("error", "The streaming service refused."))
         )
-        refused.status = answer.status_code
-        raise refused
     return data
 
 

@@ -32,7 +32,6 @@ from app.models import (
     RecordingState,
     Role,
     User,
-    Video,
 )
 from app.models.base import utcnow
 from app.policy import VideoAction
@@ -599,12 +598,3 @@ def coaching_log_csv(user: User) -> str:
 def _cell(text: str) -> str:
     # Spreadsheets run cells that start like a formula; a leading apostrophe keeps them text.
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def videos_for_debrief(user: User) -> list[Video]:
-    """Return the lessons the user may hold a debrief about."""
-    return [
-        v
-        for v in db.session.scalars(policy.visible_videos(user).order_by(Video.created_at.desc()))
-        if policy.may_video(user, VideoAction.COMMENT, v)
-    ]

@@ -22,15 +22,13 @@ from app.policy import VideoAction
 from app.realtime import publish, user_room, video_room
 from app.rtc import client as rtc_client
 from app.services import audit, videos
-from app.services.errors import Conflict, Forbidden, NotFound, ServiceError
+from app.services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 
 MAX_SDP = 64 * 1024
 OPEN = (LiveStatus.LIVE, LiveStatus.INTERRUPTED)  # a stream that may still be (or come back) live
 
 
 def _check_offer(sdp: str) -> str:
-    from app.services.errors import Invalid
-
     if not sdp.startswith("v=0") or len(sdp) > MAX_SDP:
         raise Invalid("The body must be an SDP offer (application/sdp).", field="body")
     return sdp
@@ -257,11 +255,6 @@ def lesson_ms(stream: LiveStream) -> int:
     """
     until = stream.ended_at or utcnow()
     return max(0, round((until - stream.started_at).total_seconds() * 1000))
-
-
-def may_stream(user: User) -> bool:
-    """Answer whether the user may go live."""
-    return policy.may_own_videos(user)
 
 
 def video_of(stream: LiveStream) -> Video:
