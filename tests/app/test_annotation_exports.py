@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from app.demo import DEMO_PASSWORD
 from app.extensions import db
-from app.models import Annotation, AuditEvent, Framework, Organization, User, Video
+from app.models import Annotation, AuditEvent, User, Video
 from app.services import accounts, frameworks, videos
 from app.services import annotation_exports as exports
 from app.services import annotations as feedback
@@ -32,38 +32,9 @@ from app.services.annotations import AnnotationIn, AnnotationsDocument, ReplyIn
 from app.services.errors import Forbidden, Invalid, NotFound
 from app.storage import storage
 from media_pipeline.extras import storyboard_vtt
+from tests.app.conftest import Lesson
 from tests.app.test_frameworks import SPEC
 from tests.conftest import Browser, login, start_server, stop_server
-
-
-@dataclass
-class Lesson:
-    teacher: User
-    coach: User
-    viewer: User
-    outsider: User
-    video: Video
-    framework: Framework
-
-
-@pytest.fixture
-def lesson(
-    any_db_app: Flask,
-    make_user: Callable[..., User],
-    make_video: Callable[..., Video],
-    district: Callable[..., Organization],
-) -> Lesson:
-    teacher = make_user("teacher", name="Ana López")
-    coach = make_user("coach", name="Maya Chen")
-    viewer = make_user("coach", name="Dévora Núñez")
-    outsider = make_user("coach", name="Far Away", org=district("elsewhere"))
-    video = make_video(teacher, title="Fractions: équivalence", recorded_at=date(2025, 3, 4))
-    video.duration_s = 120.0
-    db.session.commit()
-    videos.share_video(teacher, video.id, coach.email, "comment")
-    videos.share_video(teacher, video.id, viewer.email, "view")
-    framework = frameworks.create_framework(coach, frameworks.parse_spec(SPEC), publish=True)
-    return Lesson(teacher, coach, viewer, outsider, video, framework)
 
 
 def write(user: User, video: Video, **fields: Any) -> Annotation:

@@ -5,50 +5,20 @@ from __future__ import annotations
 import copy
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from flask import Flask
 
 from app.extensions import db
-from app.models import Framework, Organization, User, Video
+from app.models import Organization, User
 from app.services import annotations as feedback
 from app.services import frameworks, videos
 from app.services.annotations import AnnotationIn, AnnotationPatch, ReplyIn
 from app.services.errors import Forbidden, Invalid, NotFound
+from tests.app.conftest import Lesson
 from tests.app.test_frameworks import SPEC
 from tests.conftest import login
-
-
-@dataclass
-class Lesson:
-    teacher: User
-    coach: User
-    viewer: User
-    outsider: User
-    video: Video
-    framework: Framework
-
-
-@pytest.fixture
-def lesson(
-    any_db_app: Flask,
-    make_user: Callable[..., User],
-    make_video: Callable[..., Video],
-    district: Callable[..., Organization],
-) -> Lesson:
-    teacher = make_user("teacher", name="Ana Lopez")
-    coach = make_user("coach", name="Maya Chen")
-    viewer = make_user("coach", name="Viewing Coach")
-    outsider = make_user("coach", org=district("elsewhere"))
-    video = make_video(teacher)
-    video.duration_s = 120.0
-    db.session.commit()
-    videos.share_video(teacher, video.id, coach.email, "comment")
-    videos.share_video(teacher, video.id, viewer.email, "view")
-    framework = frameworks.create_framework(coach, frameworks.parse_spec(SPEC), publish=True)
-    return Lesson(teacher, coach, viewer, outsider, video, framework)
 
 
 def note(**kw: Any) -> AnnotationIn:
@@ -240,7 +210,7 @@ def test_reply_threads_and_their_authors(lesson: Lesson) -> None:
     feedback.update_reply(lesson.teacher, thread.id, mine.id, ReplyIn(body="I felt rushed."))
     feedback.delete_reply(lesson.coach, thread.id, theirs.id)
     out = feedback.AnnotationOut.of(feedback.get_annotation(lesson.viewer, thread.id))
-    assert [(r.author.name, r.body) for r in out.replies] == [("Ana Lopez", "I felt rushed.")]
+    assert [(r.author.name, r.body) for r in out.replies] == [("Ana López", "I felt rushed.")]
     assert out.replies[0].edited_at is not None
 
 
