@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
 from tests.conftest import CHROMIUM, need
 
@@ -42,3 +42,33 @@ def screenshot(page: Page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+WIDE = {"width": 1280, "height": 720}
+TABLET = {"width": 820, "height": 1180}
+
+
+class Problems:
+    """Console errors, uncaught exceptions and CSP refusals of the pages of a test."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def watch(self, page: Page) -> Page:
+        def on_console(message: ConsoleMessage) -> None:
+            text = message.text
+            serious = message.type == "error" or "Content Security Policy" in text
+            # A media element fetching a missing caption or a 404 poster is not our bug.
+            if serious and "Failed to load resource" not in text:
+                self.seen.append(f"console: {text}")
+
+        page.on("console", on_console)
+        page.on("pageerror", lambda exc: self.seen.append(f"pageerror: {exc}"))
+        return page
+
+
+@pytest.fixture
+def problems() -> Iterator[Problems]:
+    found = Problems()
+    yield found
+    assert not found.seen, "\n".join(found.seen)

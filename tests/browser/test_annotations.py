@@ -15,7 +15,6 @@ from flask import Flask
 from playwright.sync_api import (
     Browser,
     BrowserContext,
-    ConsoleMessage,
     FloatRect,
     Page,
     expect,
@@ -25,7 +24,7 @@ from app.demo import DEMO_PASSWORD
 from app.extensions import db
 from app.models import Video, VideoStatus
 from app.services import accounts, processing, videos
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import TABLET, WIDE, Problems, screenshot
 from tests.browser.test_homes import ANA, BEN, MAYA, sign_in
 from tests.conftest import (
     LiveServer,
@@ -37,8 +36,6 @@ from tests.conftest import (
 )
 
 DURATION = 24  # seconds of lesson in every test clip
-WIDE = {"width": 1280, "height": 720}
-TABLET = {"width": 820, "height": 1180}
 DASH = "\u2013"  # the en dash the page puts between a range's times
 
 
@@ -95,32 +92,6 @@ def ready_lesson(
 
     wait_until(ready, 240, "the lesson to be processed")
     return video_id
-
-
-class Problems:
-    """Console errors, uncaught exceptions and CSP refusals of the pages of a test."""
-
-    def __init__(self) -> None:
-        self.seen: list[str] = []
-
-    def watch(self, page: Page) -> Page:
-        def on_console(message: ConsoleMessage) -> None:
-            text = message.text
-            serious = message.type == "error" or "Content Security Policy" in text
-            # A media element fetching a missing caption or a 404 poster is not our bug.
-            if serious and "Failed to load resource" not in text:
-                self.seen.append(f"console: {text}")
-
-        page.on("console", on_console)
-        page.on("pageerror", lambda exc: self.seen.append(f"pageerror: {exc}"))
-        return page
-
-
-@pytest.fixture
-def problems() -> Iterator[Problems]:
-    found = Problems()
-    yield found
-    assert not found.seen, "\n".join(found.seen)
 
 
 def open_lesson(

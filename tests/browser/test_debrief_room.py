@@ -17,8 +17,8 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from app.demo import DEMO_PASSWORD
 from app.extensions import db
-from tests.browser.conftest import screenshot
-from tests.browser.test_annotations import TABLET, WIDE, Problems, ready_lesson
+from tests.browser.conftest import TABLET, WIDE, Problems, screenshot
+from tests.browser.test_annotations import ready_lesson
 from tests.browser.test_homes import ADMIN, ANA, BEN, MAYA, sign_in
 from tests.conftest import (
     LiveServer,
@@ -67,13 +67,6 @@ def lesson(arrange: Flask, tmp_path_factory: pytest.TempPathFactory) -> int:
         return ready_lesson(arrange, clip, "Fractions on a number line")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-
-
-@pytest.fixture
-def problems() -> Iterator[Problems]:
-    found = Problems()
-    yield found
-    assert not found.seen, "\n".join(found.seen)
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -17,8 +17,7 @@ import requests
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from app.demo import DEMO_PASSWORD
-from tests.browser.conftest import screenshot
-from tests.browser.test_annotations import TABLET, WIDE, Problems
+from tests.browser.conftest import TABLET, WIDE, Problems, screenshot
 from tests.browser.test_homes import ANA, MAYA, sign_in
 from tests.conftest import LiveServer, ffmpeg_available, need, start_server, stop_server, wait_until
 
@@ -36,13 +35,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     )
     yield live
     stop_server(live)
-
-
-@pytest.fixture
-def problems() -> Iterator[Problems]:
-    found = Problems()
-    yield found
-    assert not found.seen, "\n".join(found.seen)
 
 
 @pytest.fixture(scope="module", autouse=True)
