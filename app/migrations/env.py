@@ -97,15 +97,31 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=get_metadata(),
-            render_item=render_item,
-            **conf_args,
-        )
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds SQLite tables (drop, then rename a copy). With foreign keys
+            # on, dropping a table first deletes its rows, cascading into every child table.
+            # The pragma is a no-op inside a transaction, so it is set before one begins.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=get_metadata(),
+                render_item=render_item,
+                **conf_args,
+            )
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:  # roll back rather than leave rows pointing nowhere
+                        raise RuntimeError(f"migration broke foreign keys: {broken[:10]}")
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
 
 if context.is_offline_mode():

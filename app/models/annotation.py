@@ -42,8 +42,9 @@ class Annotation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     video_id: Mapped[int] = mapped_column(ForeignKey("video.id", ondelete="CASCADE"))
     author_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
-    # Set on imported feedback written by someone else: who wrote it originally.
-    author_label: Mapped[str | None] = mapped_column(String(200))
+    # Set on imported feedback only: the writer's name as the document said. The importer is
+    # the author; this name is shown only as text in the "imported" mark, never as an author.
+    imported_author_name: Mapped[str | None] = mapped_column(String(200))
     # The video's change counter when this annotation or its thread last changed.
     seq: Mapped[int] = mapped_column(BigInteger)
     start_ms: Mapped[int] = mapped_column(Integer)
@@ -91,7 +92,7 @@ class AnnotationReply(Base):
         ForeignKey("annotation.id", ondelete="CASCADE"), index=True
     )
     author_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
-    author_label: Mapped[str | None] = mapped_column(String(200))
+    imported_author_name: Mapped[str | None] = mapped_column(String(200))  # as on Annotation
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     edited_at: Mapped[datetime | None]

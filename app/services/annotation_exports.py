@@ -43,6 +43,7 @@ CSV_COLUMNS = (
     "kind",
     "visibility",
     "author",
+    "imported_author_name",
     "framework",
     "framework_version",
     "dimension",
@@ -89,9 +90,16 @@ def when(a: Annotation) -> str:
     return start if a.end_ms is None else f"{start}\u2013{clock(a.end_ms, millis=False)}"
 
 
-def author_name(a: Annotation) -> str:
-    """Return who wrote an annotation (the original writer of imported feedback)."""
-    return a.author_label or a.author.name
+def imported_mark(imported_author_name: str | None) -> str | None:
+    """Return the words marking imported feedback, with the writer the document named."""
+    if imported_author_name is None:
+        return None
+    return f"Imported \u2014 originally by {imported_author_name}"
+
+
+def _signed(author: str, imported_author_name: str | None) -> str:
+    mark = imported_mark(imported_author_name)
+    return author if mark is None else f"{author} ({mark})"
 
 
 def _slug(title: str) -> str:
@@ -129,7 +137,9 @@ def csv_text(items: list[Annotation]) -> str:
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for a in items:
-        replies = "\n".join(f"{r.author_label or r.author.name}: {r.body}" for r in a.replies)
+        replies = "\n".join(
+            f"{_signed(r.author.name, r.imported_author_name)}: {r.body}" for r in a.replies
+        )
         row: list[object] = [
             a.id,
             clock(a.start_ms),
@@ -138,7 +148,8 @@ def csv_text(items: list[Annotation]) -> str:
             a.end_ms if a.end_ms is not None else "",
             a.kind.value,
             a.visibility.value,
-            author_name(a),
+            a.author.name,
+            a.imported_author_name or "",
             a.framework_name or "",
             a.framework_version if a.framework_version is not None else "",
             a.dimension_name or "",
@@ -199,7 +210,8 @@ def cue_payload(a: Annotation) -> str:
             "dimension": a.dimension_name,
             "level_score": a.level_score,
             "level": a.level_label,
-            "author": author_name(a),
+            "author": a.author.name,
+            "imported_author_name": a.imported_author_name,
             "body": a.body,
         },
         ensure_ascii=False,
@@ -323,6 +335,7 @@ class SheetReply:
     """One reply as the debrief prints it."""
 
     author: str
+    imported_mark: str | None
     body_html: Markup
     created_at: datetime
 
@@ -341,6 +354,7 @@ class SheetItem:
     level_score: int | None
     level_label: str | None
     author: str
+    imported_mark: str | None
     body_html: Markup
     replies: list[SheetReply]
     thumbnail: Thumbnail | None
@@ -385,10 +399,16 @@ def _item(a: Annotation, board: Storyboard | None) -> SheetItem:
         private=a.visibility == Visibility.PRIVATE,
         level_score=a.level_score,
         level_label=a.level_label,
-        author=author_name(a),
+        author=a.author.name,
+        imported_mark=imported_mark(a.imported_author_name),
         body_html=richtext.render(a.body),
         replies=[
-            SheetReply(r.author_label or r.author.name, richtext.render(r.body), r.created_at)
+            SheetReply(
+                r.author.name,
+                imported_mark(r.imported_author_name),
+                richtext.render(r.body),
+                r.created_at,
+            )
             for r in a.replies
         ],
         thumbnail=board.at(a.start_ms) if board else None,
@@ -423,15 +443,16 @@ def sheet_of(video: Video, items: list[Annotation], board: Storyboard | None) ->
         groups.append(
             SheetGroup("Other feedback", None, [], None, [_item(a, board) for a in untagged])
         )
-    # Who gave feedback: every writer but the teacher reflecting on their own lesson.
+    # Who gave feedback: every author but the teacher reflecting on their own lesson. Names
+    # in imported documents are not people of this Loupe: they appear only in their marks.
     writers: dict[str, None] = {}
     for a in items:
-        for author_id, label, person in (
-            (a.author_id, a.author_label, a.author),
-            *((r.author_id, r.author_label, r.author) for r in a.replies),
+        for author_id, person in (
+            (a.author_id, a.author),
+            *((r.author_id, r.author) for r in a.replies),
         ):
-            if author_id != video.owner_id or label is not None:
-                writers.setdefault(label or person.name)
+            if author_id != video.owner_id:
+                writers.setdefault(person.name)
     counts = {kind: sum(1 for a in items if a.kind == kind) for kind in KIND_LABELS}
     return DebriefSheet(
         video=video,

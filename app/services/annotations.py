@@ -100,6 +100,10 @@ class TagOut(BaseModel):
 class ReplyOut(BaseModel):
     id: int
     author: PersonRef
+    imported_author_name: str | None = Field(
+        description="Set on imported feedback: its writer as the document named them, "
+        "to show only as text in an 'imported' mark (the author is the importer)"
+    )
     body: str
     body_html: str
     created_at: datetime
@@ -117,6 +121,10 @@ class AnnotationOut(BaseModel):
     kind: AnnotationKind
     visibility: Visibility
     author: PersonRef
+    imported_author_name: str | None = Field(
+        description="Set on imported feedback: its writer as the document named them, "
+        "to show only as text in an 'imported' mark (the author is the importer)"
+    )
     tag: TagOut | None
     replies: list[ReplyOut]
     created_at: datetime
@@ -134,12 +142,14 @@ class AnnotationOut(BaseModel):
             body_html=str(richtext.render(a.body)),
             kind=a.kind,
             visibility=a.visibility,
-            author=_person(a.author, a.author_label),
+            author=_person(a.author),
+            imported_author_name=a.imported_author_name,
             tag=_tag(a),
             replies=[
                 ReplyOut(
                     id=r.id,
-                    author=_person(r.author, r.author_label),
+                    author=_person(r.author),
+                    imported_author_name=r.imported_author_name,
                     body=r.body,
                     body_html=str(richtext.render(r.body)),
                     created_at=r.created_at,
@@ -163,8 +173,8 @@ class AnnotationPage(BaseModel):
     more: bool = Field(description="More changes wait: ask again with the cursor")
 
 
-def _person(user: User, label: str | None) -> PersonRef:
-    return PersonRef(id=user.id, name=label or user.name)
+def _person(user: User) -> PersonRef:
+    return PersonRef(id=user.id, name=user.name)
 
 
 def _tag(a: Annotation) -> TagOut | None:
@@ -632,6 +642,12 @@ class DocumentReply(_Strict):
     """One reply of a thread."""
 
     author: DocumentPerson
+    imported_author_name: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="Set when it was imported before: who wrote it originally",
+    )
     body: str = Field(max_length=richtext.MAX_BODY * 2)
     created_at: AwareDatetime
     edited_at: AwareDatetime | None = None
@@ -646,6 +662,12 @@ class DocumentAnnotation(_Strict):
     kind: AnnotationKind
     visibility: Visibility
     author: DocumentPerson
+    imported_author_name: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="Set when it was imported before: who wrote it originally",
+    )
     created_at: AwareDatetime
     edited_at: AwareDatetime | None = None
     tag: DocumentTag | None = None
@@ -695,13 +717,15 @@ def document_annotation(a: Annotation) -> DocumentAnnotation:
         body=a.body,
         kind=a.kind,
         visibility=a.visibility,
-        author=DocumentPerson(id=a.author.id, name=a.author_label or a.author.name),
+        author=DocumentPerson(id=a.author.id, name=a.author.name),
+        imported_author_name=a.imported_author_name,
         created_at=a.created_at,
         edited_at=a.edited_at,
         tag=tag,
         replies=[
             DocumentReply(
-                author=DocumentPerson(id=r.author.id, name=r.author_label or r.author.name),
+                author=DocumentPerson(id=r.author.id, name=r.author.name),
+                imported_author_name=r.imported_author_name,
                 body=r.body,
                 created_at=r.created_at,
                 edited_at=r.edited_at,
@@ -711,11 +735,10 @@ def document_annotation(a: Annotation) -> DocumentAnnotation:
     )
 
 
-def _author_label(person: DocumentPerson, importer: User) -> str | None:
-    # The importer's own feedback stays theirs; anyone else's keeps its writer's name.
-    if person.id == importer.id and person.name == importer.name:
-        return None
-    return person.name
+def _original_author(author: DocumentPerson, imported_author_name: str | None) -> str:
+    # A document's names are whatever its writer typed: never an author here, only the text of
+    # the mark. Feedback imported before keeps its first writer's name through a round trip.
+    return imported_author_name or author.name
 
 
 def _clean_at(raw: str, where: str) -> str:
@@ -790,7 +813,7 @@ def _imported(
     annotation = Annotation(
         video_id=video.id,
         author_id=user.id,
-        author_label=_author_label(item.author, user),
+        imported_author_name=_original_author(item.author, item.imported_author_name),
         start_ms=item.start_ms,
         end_ms=item.end_ms,
         body=_clean_at(item.body, f"{where}.body"),
@@ -804,7 +827,7 @@ def _imported(
     annotation.replies = [
         AnnotationReply(
             author_id=user.id,
-            author_label=_author_label(reply.author, user),
+            imported_author_name=_original_author(reply.author, reply.imported_author_name),
             body=_clean_at(reply.body, f"{where}.replies.{n}.body"),
             created_at=reply.created_at,
             edited_at=reply.edited_at,
@@ -832,8 +855,9 @@ def import_annotations(
 ) -> list[Annotation]:
     """Create a document's annotations on a video the user may comment on: all or none.
 
-    The importer becomes the author; feedback written by someone else keeps that person's
-    name. Tags keep their snapshot and link to this district's matching dimension, if any.
+    The importer becomes the author of everything, marked as imported with the name the
+    document gives (shown only as text in that mark). Tags keep their snapshot and link to
+    this district's matching dimension, if any.
     """
     video = _writable(user, video_id)
     tags = _TagLinker(video.organization_id)

@@ -136,6 +136,12 @@ export function createReview({ root, player, timeline, me, canComment }) {
     el.style.setProperty("--face", faceColour(person.id));
   }
 
+  // The name comes from an imported document: plain text inside the mark, never an author.
+  function showImported(el, name) {
+    el.hidden = false;
+    el.textContent = `Imported — originally by ${name}`;
+  }
+
   function buildRow(a) {
     const row = noteTemplate.cloneNode(true);
     row.dataset.id = a.id;
@@ -170,6 +176,10 @@ export function createReview({ root, player, timeline, me, canComment }) {
         level.textContent = a.tag.level_score != null ? `${a.tag.level_score} · ${a.tag.level_label}` : a.tag.level_label;
       }
     }
+    if (a.imported_author_name) {
+      badges = true;
+      showImported($("imported", row), a.imported_author_name);
+    }
     $("meta", row).hidden = !badges;
     $("body", row).innerHTML = a.body_html; // server-rendered, escaped light formatting
     face($("face", row), a.author);
@@ -192,6 +202,7 @@ export function createReview({ root, player, timeline, me, canComment }) {
     face($("face", li), r.author);
     $("author", li).textContent = r.author.id === me.id ? `${r.author.name} (you)` : r.author.name;
     $("when", li).textContent = ago(r.created_at) + (r.edited_at ? " · edited" : "");
+    if (r.imported_author_name) showImported($("imported", li), r.imported_author_name);
     $("body", li).innerHTML = r.body_html;
     if (r.author.id === me.id && canComment) $("own", li).hidden = false;
     return li;

@@ -200,6 +200,7 @@ def test_vtt_track_has_one_whole_cue_per_annotation(lesson: Lesson) -> None:
         "level_score": None,
         "level": None,
         "author": "Maya Chen",
+        "imported_author_name": None,
         "body": "Talk about pacing --> later\n\nafter blank lines",
     }
     assert (payloads[1]["dimension"], payloads[1]["level_score"], payloads[1]["level"]) == (
@@ -230,13 +231,15 @@ def test_vtt_track_has_one_whole_cue_per_annotation(lesson: Lesson) -> None:
 
 
 def comparable(doc: AnnotationsDocument) -> dict[str, Any]:
-    """Return the document without what an import is expected to change: ids, video, time."""
+    """Return the document without what an import is expected to change: who, video, time.
+
+    An import makes the importer the author and keeps the writer's name in the imported mark.
+    """
     data = doc.model_dump(mode="json")
     del data["video"], data["exported_at"]
-    for a in data["annotations"]:
-        del a["author"]["id"]
-        for r in a["replies"]:
-            del r["author"]["id"]
+    for item in [*data["annotations"], *(r for a in data["annotations"] for r in a["replies"])]:
+        item["imported_author_name"] = item["imported_author_name"] or item["author"]["name"]
+        del item["author"]
     return data
 
 
@@ -279,12 +282,14 @@ def test_json_document_round_trips_losslessly(
     assert again.video is not None
     assert again.video.id == target.id
 
-    # The importer authors everything; others' feedback keeps its writer's name.
+    # The importer authors everything, marked as imported with the writer's name.
     by_start = {a.start_ms: a for a in imported}
     assert {a.author_id for a in imported} == {lesson.coach.id}
-    assert by_start[90_000].author_label == "Ana López"
-    assert by_start[65_250].author_label is None
-    assert [r.author_label for r in by_start[65_250].replies] == ["Ana López", None]
+    assert {r.author_id for a in imported for r in a.replies} == {lesson.coach.id}
+    assert by_start[90_000].imported_author_name == "Ana López"
+    assert by_start[65_250].imported_author_name == "Maya Chen"
+    assert [r.imported_author_name for r in by_start[65_250].replies] == ["Ana López", "Maya Chen"]
+    assert {a.author.name for a in again.annotations} == {"Maya Chen"}
     assert by_start[65_250].created_at == made.tagged.created_at
     # Same district, same framework version and dimension: the tag links, level included.
     assert by_start[65_250].dimension_id == made.tagged.dimension_id
@@ -340,7 +345,7 @@ def test_import_links_tags_only_to_an_identical_dimension(
         far, far_video.id, AnnotationsDocument(annotations=[tagged])
     )
     assert landed[0].dimension_id == theirs.dimensions[0].id
-    assert landed[0].author_label == "Maya Chen"
+    assert (landed[0].author_id, landed[0].imported_author_name) == (far.id, "Maya Chen")
 
 
 def test_import_is_all_or_nothing_and_names_the_bad_field(lesson: Lesson) -> None:
@@ -563,7 +568,8 @@ def test_import_through_the_api(
     assert made.status_code == 201, made.get_json()
     body = made.get_json()
     assert body["imported"] == 3
-    assert [a["author"]["name"] for a in body["annotations"]] == [
+    assert {a["author"]["id"] for a in body["annotations"]} == {lesson.coach.id}
+    assert [a["imported_author_name"] for a in body["annotations"]] == [
         "Maya Chen",
         "Maya Chen",
         "Ana López",
@@ -594,6 +600,74 @@ def test_import_through_the_api(
         headers={**headers, "Content-Type": "application/json"},
     )
     assert huge.status_code == 413
+
+
+def test_an_imported_document_cannot_speak_as_someone_else(
+    lesson: Lesson, any_db_app: Flask, make_video: Callable[..., Video]
+) -> None:
+    spoofed = "Ana <b>López</b>"
+    document = {
+        "format": "loupe.annotations",
+        "version": 1,
+        "annotations": [
+            {
+                "start_ms": 3000,
+                "body": "You must redo this lesson.",
+                "kind": "suggestion",
+                "visibility": "shared",
+                "author": {"id": lesson.teacher.id, "name": lesson.teacher.name},
+                "created_at": "2025-03-04T10:00:00Z",
+                "replies": [
+                    {
+                        "author": {"name": spoofed},
+                        "body": "Agreed.",
+                        "created_at": "2025-03-04T10:05:00Z",
+                    }
+                ],
+            }
+        ],
+    }
+    coach = any_db_app.test_client()
+    headers = {"X-CSRF-Token": login(coach, lesson.coach)}
+    url = f"/api/videos/{lesson.video.id}/annotations"
+    made = coach.post(f"{url}/import", json=document, headers=headers)
+    assert made.status_code == 201, made.get_json()
+    (out,) = made.get_json()["annotations"]
+    me = {"id": lesson.coach.id, "name": "Maya Chen"}
+    assert (out["author"], out["imported_author_name"]) == (me, "Ana López")
+    assert (out["replies"][0]["author"], out["replies"][0]["imported_author_name"]) == (me, spoofed)
+    (listed,) = coach.get(url).get_json()["annotations"]
+    assert (listed["author"], listed["imported_author_name"]) == (me, "Ana López")
+
+    (row,) = csv_rows(exports.export_csv(lesson.teacher, lesson.video.id).text)
+    assert (row["author"], row["imported_author_name"]) == ("Maya Chen", "Ana López")
+    assert row["replies"] == f"Maya Chen (Imported \u2014 originally by {spoofed}): Agreed."
+    (cue,) = webvtt.from_string(exports.export_vtt(lesson.teacher, lesson.video.id).text).captions
+    assert json.loads(cue.text)["author"] == "Maya Chen"
+    assert json.loads(cue.text)["imported_author_name"] == "Ana López"
+    sheet = exports.debrief_sheet(lesson.teacher, lesson.video.id)
+    item = sheet.groups[0].items[0]
+    assert (item.author, item.imported_mark) == (
+        "Maya Chen",
+        "Imported \u2014 originally by Ana López",
+    )
+    assert sheet.coaches == ["Maya Chen"]  # a name in a document is not a coach of this lesson
+    teacher = any_db_app.test_client()
+    login(teacher, lesson.teacher)
+    html = teacher.get(f"/videos/{lesson.video.id}/debrief").data.decode("utf-8")
+    assert "Imported \u2014 originally by Ana &lt;b&gt;López&lt;/b&gt;" in html
+    assert spoofed not in html
+
+    # The mark survives a round trip, whoever imports the exported document next.
+    doc, _ = exports.export_document(lesson.coach, lesson.video.id)
+    assert doc.annotations[0].author.name == "Maya Chen"
+    assert doc.annotations[0].imported_author_name == "Ana López"
+    target = make_video(lesson.teacher, title="Again")
+    (again,) = feedback.import_annotations(lesson.teacher, target.id, doc)
+    assert (again.author_id, again.imported_author_name) == (lesson.teacher.id, "Ana López")
+    assert [(r.author_id, r.imported_author_name) for r in again.replies] == [
+        (lesson.teacher.id, spoofed)
+    ]
 
 
 def test_debrief_page(lesson: Lesson, any_db_app: Flask) -> None:
@@ -701,7 +775,8 @@ def test_import_is_announced_live_to_those_who_may_see_it(tmp_path: Path) -> Non
             ana_live.expect("annotation.changed", video_id=video_id)["annotation"] for _ in range(3)
         ]
         assert [a["id"] for a in told] == [ids[0], ids[2], later]
-        assert told[0]["author"]["name"] == "Someone Else"
+        assert told[0]["author"]["name"] == "Maya Chen"  # the importer; the name is only a mark
+        assert told[0]["imported_author_name"] == "Someone Else"
     finally:
         for person in people:
             person.close()

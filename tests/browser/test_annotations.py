@@ -429,6 +429,51 @@ def test_a_viewer_reads_feedback_without_a_composer(
     context.close()
 
 
+def test_imported_feedback_shows_its_importer_and_the_mark(
+    browser: Browser, server: LiveServer, arrange: Flask, clip: Path, problems: Problems
+) -> None:
+    video_id = ready_lesson(arrange, clip, "Imported reading group")
+    spoofed = 'Ana López <img src=x onerror="window.pwned=1">'
+    document = {
+        "format": "loupe.annotations",
+        "version": 1,
+        "annotations": [
+            {
+                "start_ms": 3000,
+                "body": "Redo the whole lesson.",
+                "kind": "suggestion",
+                "visibility": "shared",
+                "author": {"name": spoofed},
+                "created_at": "2025-03-04T10:00:00Z",
+                "replies": [
+                    {
+                        "author": {"name": "Principal"},
+                        "body": "Yes.",
+                        "created_at": "2025-03-04T10:05:00Z",
+                    }
+                ],
+            }
+        ],
+    }
+    made = api(server, MAYA).post(
+        f"{server.url}/api/videos/{video_id}/annotations/import", json=document, timeout=10
+    )
+    assert made.status_code == 201, made.text
+    context, page = open_lesson(browser, server, ANA, video_id, problems)
+    note = page.locator(".note")
+    expect(note).to_have_count(1)
+    expect(note.locator(".note-head [data-role='author']")).to_have_text("Maya Chen")
+    expect(note.locator(".note-meta .note-imported")).to_have_text(
+        f"Imported — originally by {spoofed}"
+    )
+    reply = note.locator(".reply")
+    expect(reply.locator("[data-role='author']")).to_have_text("Maya Chen")
+    expect(reply.locator(".note-imported")).to_have_text("Imported — originally by Principal")
+    expect(page.locator(".note img")).to_have_count(0)  # the name is text, never markup
+    assert page.evaluate("() => window.pwned") is None
+    context.close()
+
+
 def test_a_thousand_annotations_render_fast(
     browser: Browser, server: LiveServer, arrange: Flask, clip: Path, problems: Problems
 ) -> None:
