@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, str_enum, utcnow
+from app.models.base import NEVER_REUSE_IDS, Base, str_enum, utcnow
 from app.models.user import User
 
 
@@ -37,7 +37,7 @@ class Annotation(Base):
     """
 
     __tablename__ = "annotation"
-    __table_args__ = (Index("ix_annotation_video_seq", "video_id", "seq"),)
+    __table_args__ = (Index("ix_annotation_video_seq", "video_id", "seq"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     video_id: Mapped[int] = mapped_column(ForeignKey("video.id", ondelete="CASCADE"))
@@ -86,6 +86,7 @@ class AnnotationReply(Base):
     """One reply in an annotation's thread."""
 
     __tablename__ = "annotation_reply"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     annotation_id: Mapped[int] = mapped_column(

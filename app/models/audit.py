@@ -9,13 +9,14 @@ from sqlalchemy import JSON, ForeignKey, String, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Mapper, mapped_column
 
-from app.models.base import Base, utcnow
+from app.models.base import NEVER_REUSE_IDS, Base, utcnow
 
 
 class AuditEvent(Base):
     """Who did what to which object, from where, when (UTC)."""
 
     __tablename__ = "audit_event"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -38,6 +38,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# Ids appear in URLs, Socket.IO rooms and events, so a deleted row's id must never come back
+# for a new row: on SQLite that takes AUTOINCREMENT (PostgreSQL sequences never go back).
+# Every table with an integer id passes this in its __table_args__.
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+
+
 def str_enum(cls: type[enum.StrEnum]) -> Enum:
     """Return a column type storing the enum's values as plain strings (no database enum type)."""
     return Enum(

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, str_enum, utcnow
+from app.models.base import NEVER_REUSE_IDS, Base, str_enum, utcnow
 from app.models.user import User
 from app.models.video import Video
 
@@ -44,6 +44,7 @@ class Debrief(Base):
     """One coaching conversation about one lesson: the unit of the coaching log."""
 
     __tablename__ = "debrief"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
@@ -83,7 +84,7 @@ class DebriefParticipant(Base):
     """A person invited to a debrief; only they may enter."""
 
     __tablename__ = "debrief_participant"
-    __table_args__ = (UniqueConstraint("debrief_id", "user_id"),)
+    __table_args__ = (UniqueConstraint("debrief_id", "user_id"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     debrief_id: Mapped[int] = mapped_column(ForeignKey("debrief.id", ondelete="CASCADE"))
@@ -100,7 +101,7 @@ class DebriefAttendance(Base):
     """One stretch of one person in the room (a reload makes a new one): the dosage record."""
 
     __tablename__ = "debrief_attendance"
-    __table_args__ = (Index("ix_debrief_attendance_open", "debrief_id", "left_at"),)
+    __table_args__ = (Index("ix_debrief_attendance_open", "debrief_id", "left_at"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     debrief_id: Mapped[int] = mapped_column(ForeignKey("debrief.id", ondelete="CASCADE"))
@@ -114,6 +115,7 @@ class DebriefNote(Base):
     """A shared note or an action step written during a debrief, optionally at a lesson time."""
 
     __tablename__ = "debrief_note"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     debrief_id: Mapped[int] = mapped_column(

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, str_enum, utcnow
+from app.models.base import NEVER_REUSE_IDS, Base, str_enum, utcnow
 from app.models.user import User
 from app.models.video import Video
 
@@ -33,6 +33,7 @@ class LiveStream(Base):
     the lesson time it was given and sits at that moment of the recording."""
 
     __tablename__ = "live_stream"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)

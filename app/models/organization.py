@@ -7,13 +7,14 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, utcnow
+from app.models.base import NEVER_REUSE_IDS, Base, utcnow
 
 
 class Organization(Base):
     """A district: the boundary nothing crosses."""
 
     __tablename__ = "organization"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -29,6 +30,7 @@ class School(Base):
     """A school inside a district."""
 
     __tablename__ = "school"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)

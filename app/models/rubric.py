@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, str_enum, utcnow
+from app.models.base import NEVER_REUSE_IDS, Base, str_enum, utcnow
 
 
 class FrameworkStatus(enum.StrEnum):
@@ -29,7 +29,7 @@ class Framework(Base):
     """One version of a district's framework; published versions are never changed in place."""
 
     __tablename__ = "framework"
-    __table_args__ = (UniqueConstraint("family", "version"),)
+    __table_args__ = (UniqueConstraint("family", "version"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
@@ -56,6 +56,7 @@ class RubricDimension(Base):
     """One dimension of a framework, such as Student engagement."""
 
     __tablename__ = "rubric_dimension"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     framework_id: Mapped[int] = mapped_column(
@@ -76,6 +77,7 @@ class RubricLevel(Base):
     """One level of a dimension: a score, a label and what it looks like in a classroom."""
 
     __tablename__ = "rubric_level"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dimension_id: Mapped[int] = mapped_column(

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, str_enum, utcnow
+from app.models.base import NEVER_REUSE_IDS, Base, str_enum, utcnow
 from app.models.organization import Organization, School
 
 if TYPE_CHECKING:
@@ -34,6 +34,7 @@ class User(Base):
     """A teacher, coach or district administrator."""
 
     __tablename__ = "user"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
@@ -89,6 +90,7 @@ class ApiToken(Base):
     """A personal token for scripts and streaming software; only its hash is stored."""
 
     __tablename__ = "api_token"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
@@ -106,6 +108,7 @@ class Invitation(Base):
     """An admin's invitation for a new person to join the district with a role."""
 
     __tablename__ = "invitation"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
@@ -125,7 +128,7 @@ class CoachAssignment(Base):
     """One teacher on one coach's caseload."""
 
     __tablename__ = "coach_assignment"
-    __table_args__ = (UniqueConstraint("coach_id", "teacher_id"),)
+    __table_args__ = (UniqueConstraint("coach_id", "teacher_id"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     coach_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)

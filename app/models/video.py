@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, str_enum, utcnow
+from app.models.base import NEVER_REUSE_IDS, Base, str_enum, utcnow
 from app.models.user import User
 
 
@@ -33,6 +33,7 @@ class Video(Base):
     """A recorded lesson, private to its owner until shared."""
 
     __tablename__ = "video"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
@@ -67,7 +68,10 @@ class VideoShare(Base):
     """A grant of view or comment access to one person; revoked grants stay as history."""
 
     __tablename__ = "video_share"
-    __table_args__ = (Index("ix_video_share_grantee_active", "grantee_id", "revoked_at"),)
+    __table_args__ = (
+        Index("ix_video_share_grantee_active", "grantee_id", "revoked_at"),
+        NEVER_REUSE_IDS,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     video_id: Mapped[int] = mapped_column(ForeignKey("video.id", ondelete="CASCADE"), index=True)
