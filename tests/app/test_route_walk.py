@@ -71,8 +71,9 @@ KEEPS_LESSONS = who(OK, admin=REFUSED)  # teachers and coaches, of any district
 # coach whose share was revoked after the invitation.
 DEBRIEF_MEMBERS = who(HIDDEN, owner=OK, commenter=OK, viewer=OK, revoked=HIDDEN)
 DEBRIEF_HOST = who(HIDDEN, owner=REFUSED, commenter=OK, viewer=REFUSED, revoked=HIDDEN)
-FRAMEWORK_EDITORS = who(HIDDEN, owner=REFUSED, commenter=OK, viewer=REFUSED, revoked=OK,
-                        colleague=REFUSED, admin=OK)  # fmt: skip
+FRAMEWORK_EDITORS = who(
+    HIDDEN, owner=REFUSED, commenter=OK, viewer=REFUSED, revoked=OK, colleague=REFUSED, admin=OK
+)
 
 Body = Callable[["Scene", "User | None"], dict[str, Any]]
 
@@ -85,6 +86,13 @@ class Expect:
     body: Body | None = None  # keyword arguments of client.open: json, data, headers, …
     args: dict[str, str] = field(default_factory=dict)  # argument name -> Scene attribute
     session: bool = False  # starts or ends a session: sent from a client of its own, last
+    # A list: the Scene attribute whose id it must hold for exactly these roles, none other.
+    lists: tuple[str, frozenset[str]] | None = None
+
+
+LISTED = "ok, but lists what it must not"
+UNLISTED = "ok, but leaves out what it must list"
+WATCHERS = frozenset({"owner", "commenter", "viewer"})
 
 
 def tus(extra: dict[str, str] | None = None) -> Body:
@@ -106,9 +114,7 @@ ROUTES: dict[str, Expect] = {
     "web.login": Expect(PUBLIC),
     "web.login_post": Expect(
         PUBLIC,
-        body=lambda s, me: {
-            "data": {"email": (me or s.cast["owner"]).email, "password": PASSWORD}
-        },
+        body=lambda s, me: {"data": {"email": (me or s.cast["owner"]).email, "password": PASSWORD}},
         session=True,
     ),
     "web.logout": Expect(who(LOGIN), session=True),  # signing out lands on the sign-in form
@@ -129,9 +135,10 @@ ROUTES: dict[str, Expect] = {
     "web.live_watch": Expect(WATCH),
     "web.invitation": Expect(PUBLIC),
     "web.invitation_accept": Expect(
-        PUBLIC, body=lambda s, me: {"data": {"name": "New Person", "password": PASSWORD}},
+        PUBLIC,
+        body=lambda s, me: {"data": {"name": "New Person", "password": PASSWORD}},
         session=True,
-    ),  # fmt: skip
+    ),
     "web.admin": Expect(ADMIN),
     "web.admin_create_user": Expect(
         ADMIN,
@@ -158,19 +165,17 @@ ROUTES: dict[str, Expect] = {
     "api.openapi": Expect(PUBLIC),
     "api.login": Expect(
         PUBLIC,
-        body=lambda s, me: {
-            "json": {"email": (me or s.cast["owner"]).email, "password": PASSWORD}
-        },
+        body=lambda s, me: {"json": {"email": (me or s.cast["owner"]).email, "password": PASSWORD}},
         session=True,
     ),
     "api.logout": Expect(SIGNED_IN, session=True),
     "api.me": Expect(SIGNED_IN),
-    "api.list_tokens": Expect(SIGNED_IN),
+    "api.list_tokens": Expect(SIGNED_IN, lists=("token_id", frozenset({"owner"}))),
     "api.create_token": Expect(SIGNED_IN, body=lambda s, me: {"json": {"name": "walk"}}),
     "api.revoke_token": Expect(OWNER_ALONE),
     "api.system_ping": Expect(who(REFUSED, admin=OK)),
     # lessons
-    "api.list_videos": Expect(SIGNED_IN),
+    "api.list_videos": Expect(SIGNED_IN, lists=("lesson_id", WATCHERS)),
     "api.get_video": Expect(WATCH),
     "api.update_video": Expect(OWNER, body=lambda s, me: {"json": {"title": "Renamed"}}),
     "api.delete_video": Expect(OWNER),
@@ -184,7 +189,7 @@ ROUTES: dict[str, Expect] = {
     # tus uploads: the owner's upload
     "uploads.discover": Expect(PUBLIC, body=tus()),
     "uploads.create": Expect(
-        who(OK, admin=REFUSED),
+        KEEPS_LESSONS,
         body=tus(
             {
                 "Upload-Length": "10",
@@ -218,8 +223,9 @@ ROUTES: dict[str, Expect] = {
         who(HIDDEN, owner=REFUSED, commenter=OK, viewer=REFUSED),
         body=lambda s, me: {"json": {"body": "Edited."}},
     ),
-    "annotations.delete_annotation": Expect(who(HIDDEN, owner=REFUSED, commenter=OK,
-                                                viewer=REFUSED)),  # fmt: skip
+    "annotations.delete_annotation": Expect(
+        who(HIDDEN, owner=REFUSED, commenter=OK, viewer=REFUSED)
+    ),
     "annotations.add_reply": Expect(COMMENT, body=lambda s, me: {"json": {"body": "Thanks!"}}),
     "annotations.update_reply": Expect(
         who(HIDDEN, owner=OK, commenter=REFUSED, viewer=REFUSED),
@@ -227,7 +233,9 @@ ROUTES: dict[str, Expect] = {
     ),
     "annotations.delete_reply": Expect(who(HIDDEN, owner=OK, commenter=REFUSED, viewer=REFUSED)),
     # frameworks: the commenter's published framework of the home district
-    "frameworks.list_frameworks": Expect(SIGNED_IN),
+    "frameworks.list_frameworks": Expect(
+        SIGNED_IN, lists=("framework_id", frozenset(ROLES) - {"anonymous", "foreign"})
+    ),
     "frameworks.get_framework": Expect(who(OK, foreign=HIDDEN)),
     "frameworks.export_framework": Expect(who(OK, foreign=HIDDEN)),
     "frameworks.create_framework": Expect(
@@ -249,7 +257,7 @@ ROUTES: dict[str, Expect] = {
     "debriefs.create_debrief": Expect(
         COMMENT, body=lambda s, me: {"json": {"video_id": s.lesson_id}}
     ),
-    "debriefs.list_debriefs": Expect(SIGNED_IN),
+    "debriefs.list_debriefs": Expect(SIGNED_IN, lists=("debrief_id", WATCHERS)),
     "debriefs.coaching_log_csv": Expect(SIGNED_IN),
     "debriefs.get_debrief": Expect(DEBRIEF_MEMBERS),
     "debriefs.end_debrief": Expect(DEBRIEF_HOST),
@@ -272,17 +280,17 @@ ROUTES: dict[str, Expect] = {
     ),
     "debriefs.stop_recording": Expect(DEBRIEF_HOST, args={"debrief_id": "recording_debrief_id"}),
     # live lessons: the owner's stream of the lesson
-    "live.list_live": Expect(SIGNED_IN),
+    "live.list_live": Expect(SIGNED_IN, lists=("stream_id", WATCHERS)),
     "live.get_live": Expect(WATCH),
-    "live.whip": Expect(
-        who(GATEWAY_DOWN, admin=REFUSED), body=sdp
-    ),  # reaching the gateway is being let through
+    # Reaching the gateway (down here: 503) is what being let through looks like.
+    "live.whip": Expect(who(GATEWAY_DOWN, admin=REFUSED), body=sdp),
     "live.whip_end": Expect(who(HIDDEN, owner=GATEWAY_DOWN)),
     "live.whep": Expect(
         who(HIDDEN, owner=GATEWAY_DOWN, commenter=GATEWAY_DOWN, viewer=GATEWAY_DOWN), body=sdp
     ),
-    "live.whep_end": Expect(who(HIDDEN, owner=GATEWAY_DOWN, commenter=GATEWAY_DOWN,
-                                viewer=GATEWAY_DOWN)),  # fmt: skip
+    "live.whep_end": Expect(
+        who(HIDDEN, owner=GATEWAY_DOWN, commenter=GATEWAY_DOWN, viewer=GATEWAY_DOWN)
+    ),
 }
 
 # Holes other fixes of issue 11 close: (endpoint, role) -> (what it answers today, why it is
@@ -301,6 +309,7 @@ KNOWN_HOLES: dict[tuple[str, str], tuple[Outcome, str]] = {
     ("debriefs.stop_recording", "revoked"): (REFUSED, DEBRIEF_LESSON),
     ("debriefs.consent_recording", "revoked"): (OK, DEBRIEF_LESSON),
     ("debriefs.recording_offer", "revoked"): (409, DEBRIEF_LESSON),
+    ("debriefs.list_debriefs", "revoked"): (LISTED, DEBRIEF_LESSON),
 }
 
 # The argument table: a rule's argument name -> the Scene attribute that fills it.
@@ -520,9 +529,11 @@ class Walker:
 
     def send(
         self, rule: Rule, method: str, role: str, expect: Expect, scene: Scene
-    ) -> TestResponse:
-        """Send one request of the walk as the role."""
+    ) -> tuple[TestResponse, list[str]]:
+        """Send one request of the walk as the role; return the answer and any error flash."""
         values = scene.fill(rule, expect)
+        if expect.lists:
+            getattr(scene, expect.lists[0])  # made before the list is asked for
         with self.app.test_request_context():
             url = url_for(rule.endpoint, **values)
         person = self.cast.get(role)
@@ -534,7 +545,12 @@ class Walker:
             headers["X-CSRF-Token"] = token
             if isinstance(options.get("data"), dict):
                 options["data"] = {**options["data"], "csrf_token": token}
-        return client.open(url, method=method, headers=headers, **options)
+        response = client.open(url, method=method, headers=headers, **options)
+        # Pages answer a refused form with a redirect and an error flash: read and clear them.
+        with client.session_transaction() as session:
+            flashes = session.pop("_flashes", [])
+        errors = [message for category, message in flashes if category == "error"]
+        return response, errors
 
 
 def outcome(response: TestResponse) -> Outcome:
@@ -600,8 +616,7 @@ def test_every_route_has_an_access_expectation(app: Flask) -> None:
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     missing = sorted(endpoints - set(ROUTES))
     assert not missing, "\n".join(
-        f"new route {e} has no access expectation: add it to ROUTES in {__name__}"
-        for e in missing
+        f"new route {e} has no access expectation: add it to ROUTES in {__name__}" for e in missing
     )
     stale = sorted(set(ROUTES) - endpoints)
     assert not stale, f"ROUTES names endpoints that no longer exist: {stale}"
@@ -629,8 +644,13 @@ def test_walk_every_route_as_every_role(walk_app: Flask, cast: dict[str, User]) 
                 scene = denied[role]  # a hole changes only this role's objects
             else:
                 scene = Scene(cast)  # an allowed write gets objects of its own
-            response = walker.send(rule, method, role, expect, scene)
-            got = outcome(response)
+            response, flashed = walker.send(rule, method, role, expect, scene)
+            got = f"flashed {flashed}" if flashed else outcome(response)
+            if expect.lists and got == OK:
+                attribute, seen_by = expect.lists
+                listed = getattr(scene, attribute) in {item["id"] for item in response.json or []}
+                if listed != (role in seen_by):
+                    got = LISTED if listed else UNLISTED
             where = f"{method} {rule.rule} ({rule.endpoint}) as {role}"
             if (rule.endpoint, role) in KNOWN_HOLES:
                 today, why = KNOWN_HOLES[rule.endpoint, role]
@@ -640,5 +660,7 @@ def test_walk_every_route_as_every_role(walk_app: Flask, cast: dict[str, User]) 
                 want = today
             if got != want:
                 detail = response.get_data(as_text=True)[:160].replace("\n", " ")
-                problems.append(f"{where}: got {got} ({response.status_code}), want {want}: {detail}")
-    assert not problems and not fixed, "\n".join(problems + fixed)
+                problems.append(
+                    f"{where}: got {got} ({response.status_code}), want {want}: {detail}"
+                )
+    assert not problems + fixed, "\n".join(problems + fixed)
