@@ -341,6 +341,7 @@ class Scene:
     media_path = "video.mp4"
     static_file = "css/debrief.css"
     whep_session = "walk-session"
+    cast: dict[str, User]
 
     def __init__(self, cast: dict[str, User]) -> None:
         self.cast = cast
