@@ -21,7 +21,7 @@ from app.extensions import db
 from app.models import User, Video
 from app.realtime import publish_to_lesson
 from app.services import accounts, videos
-from tests.conftest import Browser, LiveServer, start_server, stop_server
+from tests.conftest import REDIS_URL, Browser, LiveServer, need, start_server, stop_server
 
 TEACHER = "ana.lopez@riverbend.example"
 COACH = "maya.chen@riverbend.example"
@@ -76,6 +76,28 @@ def watch(*people: Browser, video_id: int) -> None:
 
 @pytest.mark.parametrize("how", ["revoke", "deactivate"])
 def test_a_person_whose_access_ends_leaves_the_lesson_room(server: LiveServer, how: str) -> None:
+    leaves_the_lesson_room(server, how)
+
+
+@pytest.mark.redis
+def test_the_room_closes_through_redis_too(tmp_path: Path) -> None:
+    need(REDIS_URL is not None, "LOUPE_TEST_REDIS_URL is not set (no Redis to test against)")
+    assert REDIS_URL is not None
+    live = start_server(
+        tmp_path / "live",
+        demo=True,
+        worker=False,
+        LOUPE_REDIS_URL=REDIS_URL,
+        LOUPE_BROKER_URL=REDIS_URL,
+    )
+    try:
+        leaves_the_lesson_room(live, "revoke")
+    finally:
+        stop_server(live)
+
+
+def leaves_the_lesson_room(server: LiveServer, how: str) -> None:
+    """Watch a lesson with the teacher, lose access, and show nothing more arrives."""
     video_id, share_id = lesson_with_coach(server)
     ana = Browser(server, TEACHER, DEMO_PASSWORD)
     maya = Browser(server, COACH, DEMO_PASSWORD)
