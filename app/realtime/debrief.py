@@ -1,7 +1,10 @@
 """Socket.IO for debriefs: room entry, WebRTC signaling between members, the shared player.
 
 Every message is validated; a bad or oversized one is dropped, counted and answered with an
-error, never raised. Signals go only to one socket, and only from a member in the room.
+error, never raised. Signals go only to one socket, and only from a member in the room to a
+member in the same room, both still allowed to watch the lesson (by their open attendance,
+which every process sees). Each member has their own room of a debrief, and events go to the
+rooms of the members who may still be there (see services/debriefs.py).
 """
 
 from __future__ import annotations
@@ -12,12 +15,15 @@ from collections import Counter
 from typing import Any, Literal
 
 from flask import request
-from flask_socketio import emit, join_room, leave_room, rooms
+from flask_socketio import join_room, leave_room, rooms
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from app.extensions import db, socketio
+from app.models import Debrief
+from app.realtime import NAMESPACE
 from app.security import signed_in_user
 from app.services import audit, debriefs
-from app.services.debriefs import debrief_room
+from app.services.debriefs import member_room
 from app.services.errors import ServiceError
 
 log = logging.getLogger("loupe.realtime.debrief")
@@ -90,8 +96,30 @@ def _me() -> dict[str, Any]:
     return {"id": user.id, "name": user.name, "role": user.role.value}
 
 
+def _my_room(debrief_id: int) -> str:
+    return member_room(debrief_id, signed_in_user().id)
+
+
 def _in_room(debrief_id: int) -> bool:
-    return debrief_room(debrief_id) in rooms()
+    return _my_room(debrief_id) in rooms() and debriefs.member_socket(debrief_id, _sid())
+
+
+def _to_members(event: str, data: dict[str, Any], debrief_id: int, *, skip_me: bool) -> None:
+    debrief = db.session.get(Debrief, debrief_id)
+    targets = debriefs.member_rooms(debrief) if debrief is not None else []
+    if targets:
+        socketio.emit(
+            event, data, to=targets, skip_sid=_sid() if skip_me else None, namespace=NAMESPACE
+        )
+
+
+def _stranger(debrief_id: int, to: str, kind: str) -> bool:
+    """Answer (and count) whether a relay names a socket that is not in the sender's room."""
+    if debriefs.member_socket(debrief_id, to):
+        return False
+    DROPPED[f"{kind}-stranger"] += 1
+    log.warning("dropped a %s from %s to %s: not in debrief %s", kind, _sid(), to, debrief_id)
+    return True
 
 
 def on_join(data: Any) -> dict[str, Any]:
@@ -104,12 +132,12 @@ def on_join(data: Any) -> dict[str, Any]:
         debrief = debriefs.join(signed_in_user(), message.debrief_id, _sid())
     except ServiceError as exc:
         return _dropped(exc.message)
-    join_room(debrief_room(debrief.id))
-    emit(
+    join_room(_my_room(debrief.id))
+    _to_members(
         "debrief.peer_joined",
         {"debrief_id": debrief.id, "sid": _sid(), "user": _me()},
-        to=debrief_room(debrief.id),
-        skip_sid=_sid(),
+        debrief.id,
+        skip_me=True,
     )
     return {
         "ok": True,
@@ -125,10 +153,13 @@ def on_here(data: Any) -> dict[str, Any]:
     if message is None or not _in_room(message.debrief_id):
         DROPPED["here-outside"] += message is not None
         return _dropped("Join the debrief first, then send {debrief_id, to}.")
-    emit(
+    if _stranger(message.debrief_id, message.to, "here"):
+        return _dropped("That socket is not in this debrief.")
+    socketio.emit(
         "debrief.peer_here",
         {"debrief_id": message.debrief_id, "sid": _sid(), "user": _me()},
         to=message.to,
+        namespace=NAMESPACE,
     )
     return {"ok": True}
 
@@ -141,6 +172,8 @@ def on_signal(data: Any) -> dict[str, Any]:
     if not _in_room(message.debrief_id):
         DROPPED["signal-outside"] += 1
         return _dropped("Join the debrief first.")
+    if _stranger(message.debrief_id, message.to, "signal"):
+        return _dropped("That socket is not in this debrief.")
     payload: dict[str, Any] = {
         "debrief_id": message.debrief_id,
         "from": _sid(),
@@ -150,7 +183,7 @@ def on_signal(data: Any) -> dict[str, Any]:
         payload["description"] = message.description.model_dump()
     if message.candidate is not None:
         payload["candidate"] = message.candidate.model_dump()
-    emit("debrief.signal", payload, to=message.to)
+    socketio.emit("debrief.signal", payload, to=message.to, namespace=NAMESPACE)
     return {"ok": True}
 
 
@@ -168,11 +201,11 @@ def on_playback(data: Any) -> dict[str, Any]:
         )
     except ServiceError as exc:
         return _dropped(exc.message)
-    emit(
+    _to_members(
         "debrief.playback",
         {"debrief_id": message.debrief_id, **state},
-        to=debrief_room(message.debrief_id),
-        skip_sid=_sid(),
+        message.debrief_id,
+        skip_me=True,
     )
     return {"ok": True, "playback": state}
 
@@ -187,8 +220,8 @@ def on_leave(data: Any) -> dict[str, Any]:
     message = _parse(RoomMessage, data)
     if message is None:
         return _dropped("Send {debrief_id: <positive integer>}.")
-    if _in_room(message.debrief_id):
-        leave_room(debrief_room(message.debrief_id))
+    if _my_room(message.debrief_id) in rooms():
+        leave_room(_my_room(message.debrief_id))
         left(message.debrief_id)
         debriefs.leave(_sid())
     return {"ok": True}
@@ -196,14 +229,14 @@ def on_leave(data: Any) -> dict[str, Any]:
 
 def left(debrief_id: int) -> None:
     """Tell a debrief's room that this socket left."""
-    emit(
-        "debrief.peer_left", {"debrief_id": debrief_id, "sid": _sid()}, to=debrief_room(debrief_id)
+    _to_members(
+        "debrief.peer_left", {"debrief_id": debrief_id, "sid": _sid()}, debrief_id, skip_me=False
     )
 
 
 def on_disconnect_rooms(joined: list[str]) -> None:
     """Close the attendance of a socket that went away and tell the rooms it was in."""
-    ids = [int(room.split(":", 1)[1]) for room in joined if room.startswith("debrief:")]
+    ids = [int(room.split(":")[1]) for room in joined if room.startswith("debrief:")]
     for debrief_id in ids:
         left(debrief_id)
     if ids:

@@ -9,8 +9,17 @@ from flask import request
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room, rooms
 
-from app.extensions import socketio
-from app.realtime import NAMESPACE, debrief, user_room, video_room
+from app.extensions import db, socketio
+from app.models import Video
+from app.realtime import (
+    NAMESPACE,
+    debrief,
+    lesson_room,
+    lesson_rooms,
+    publish_to_lesson,
+    socket_room,
+    user_room,
+)
 from app.security import signed_in_user
 from app.services import audit, videos
 from app.services.errors import ServiceError
@@ -40,18 +49,24 @@ def on_video_join(data: Any) -> dict[str, Any]:
         return {"ok": False, "error": "Send {video_id: <positive integer>}."}
     audit.set_client_address(request.remote_addr)
     try:
-        videos.get_video(signed_in_user(), video_id)
+        video = videos.get_video(signed_in_user(), video_id)
     except ServiceError as exc:
         return {"ok": False, "error": exc.message}
-    join_room(video_room(video_id))
+    join_room(lesson_room(video_id, signed_in_user().id))
+    join_room(socket_room(video_id, _sid()))
     # Presence without shared state: the others answer with presence.here, relayed to us.
-    emit(
+    socketio.emit(
         "presence.joined",
         {"video_id": video_id, "sid": _sid(), "user": _me()},
-        to=video_room(video_id),
+        to=lesson_rooms(video),
         skip_sid=_sid(),
+        namespace=NAMESPACE,
     )
     return {"ok": True}
+
+
+def _watching(video_id: int) -> bool:
+    return socket_room(video_id, _sid()) in rooms()
 
 
 def _sid() -> str:
@@ -64,6 +79,14 @@ def _me() -> dict[str, Any]:
     return {"id": user.id, "name": user.name, "role": user.role.value}
 
 
+def _watcher(video_id: int, sid: str) -> bool | None:
+    """Answer whether a socket watches the lesson; None when it is held by another process."""
+    manager = socketio.server.manager
+    if not manager.is_connected(sid, NAMESPACE):
+        return None
+    return socket_room(video_id, sid) in manager.get_rooms(sid, NAMESPACE)
+
+
 def on_presence_here(data: Any) -> dict[str, Any]:
     """Tell one newcomer in the room that we are watching too."""
     video_id = _video_id(data)
@@ -72,16 +95,27 @@ def on_presence_here(data: Any) -> dict[str, Any]:
         video_id is None
         or not isinstance(to, str)
         or not 0 < len(to) <= 64  # a socket id, nothing longer
-        or video_room(video_id) not in rooms()
+        or not _watching(video_id)
     ):
         return {"ok": False, "error": "Join the video first, then send {video_id, to}."}
-    # The relay carries only our own name, to the one socket that announced itself.
-    emit("presence.here", {"video_id": video_id, "sid": _sid(), "user": _me()}, to=to)
+    if _watcher(video_id, to) is False:
+        debrief.DROPPED["presence-here-stranger"] += 1
+        log.warning("dropped presence.here from %s to %s: not watching %s", _sid(), to, video_id)
+        return {"ok": False, "error": "That socket is not watching this lesson."}
+    # The relay carries only our own name, to the one socket that announced itself, through
+    # that socket's room of the lesson: a socket elsewhere gets it only while it watches too.
+    emit(
+        "presence.here",
+        {"video_id": video_id, "sid": _sid(), "user": _me()},
+        to=socket_room(video_id, to),
+    )
     return {"ok": True}
 
 
 def _left(video_id: int) -> None:
-    emit("presence.left", {"video_id": video_id, "sid": _sid()}, to=video_room(video_id))
+    video = db.session.get(Video, video_id)
+    if video is not None:
+        publish_to_lesson("presence.left", {"video_id": video_id, "sid": _sid()}, video)
 
 
 def on_video_leave(data: Any) -> dict[str, Any]:
@@ -89,8 +123,9 @@ def on_video_leave(data: Any) -> dict[str, Any]:
     video_id = _video_id(data)
     if video_id is None:
         return {"ok": False, "error": "Send {video_id: <positive integer>}."}
-    if video_room(video_id) in rooms():
-        leave_room(video_room(video_id))
+    if _watching(video_id):
+        leave_room(socket_room(video_id, _sid()))
+        leave_room(lesson_room(video_id, signed_in_user().id))
         _left(video_id)
     return {"ok": True}
 
@@ -99,8 +134,9 @@ def on_disconnect(reason: Any = None) -> None:
     """Tell the video and debrief rooms this socket was in that it left."""
     joined = list(rooms())
     for room in joined:
-        if room.startswith("video:"):
-            _left(int(room.split(":", 1)[1]))
+        parts = room.split(":")
+        if len(parts) == 4 and parts[0] == "video" and parts[2] == "sid":
+            _left(int(parts[1]))
     debrief.on_disconnect_rooms(joined)
 
 

@@ -60,10 +60,19 @@ LIVE_PATHS = {
     "whip-end": "/v1/whip/end",
     "whep": "/v1/whep",
     "whep-end": "/v1/whep/end",
+    "whep-keep": "/v1/whep/keep",
 }
 
 
-def live(act: str, stream_id: int, **body: Any) -> dict[str, Any]:
-    """Call the gateway about a live lesson (publish, end, watch, stop watching)."""
-    token = tokens.sign(current_app.config["SECRET_KEY"], act=act, stream=stream_id)
+def live(
+    act: str, stream_id: int, *, claims: dict[str, Any] | None = None, **body: Any
+) -> dict[str, Any]:
+    """Call the gateway about a live lesson (publish, end, watch, stop watching, keep viewers).
+
+    `claims` go inside the signed token (the person watching, who may keep watching), so the
+    gateway trusts them; the body carries only what needs no trust (the SDP, the session).
+    """
+    token = tokens.sign(
+        current_app.config["SECRET_KEY"], act=act, stream=stream_id, **(claims or {})
+    )
     return _post(LIVE_PATHS[act], {"token": token, **body}, timeout=30)

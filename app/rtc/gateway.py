@@ -11,7 +11,8 @@ Internal HTTP API (bind it to localhost or a private network):
   POST /v1/whip       {token, sdp}  a live lesson's publisher (see live.py)
   POST /v1/whip/end   {token}       -> its recording
   POST /v1/whep       {token, sdp}  a viewer of a live lesson
-  POST /v1/whep/end   {token, session}
+  POST /v1/whep/end   {token, session}  the token names the person; only theirs ends
+  POST /v1/whep/keep  {token}       close the viewers of a stream not in the token's `allowed`
   GET  /v1/health                                  -> counts, dropped frames, memory
 """
 
@@ -88,7 +89,9 @@ class Gateway:
     async def whep(self, request: web.Request) -> web.Response:
         body = await _json(request)
         claims = self._claims(body, "whep")
-        return await self._live(self.live.watch(int(claims["stream"]), _offer(body)))
+        return await self._live(
+            self.live.watch(int(claims["stream"]), _offer(body), int(claims["user"]))
+        )
 
     async def whep_end(self, request: web.Request) -> web.Response:
         body = await _json(request)
@@ -96,7 +99,14 @@ class Gateway:
         session = body.get("session")
         if not isinstance(session, str):
             raise _error(400, "Send {token, session}.")
-        return await self._live(self.live.stop_watching(int(claims["stream"]), session))
+        return await self._live(
+            self.live.stop_watching(int(claims["stream"]), session, int(claims["user"]))
+        )
+
+    async def whep_keep(self, request: web.Request) -> web.Response:
+        claims = self._claims(await _json(request), "whep-keep")
+        allowed = {int(uid) for uid in claims["allowed"]}
+        return await self._live(self.live.keep_viewers(int(claims["stream"]), allowed))
 
     async def _live(self, work: Awaitable[dict[str, Any] | None]) -> web.Response:
         try:
@@ -276,6 +286,7 @@ def make_app(gateway: Gateway) -> web.Application:
             web.post("/v1/whip/end", gateway.whip_end),
             web.post("/v1/whep", gateway.whep),
             web.post("/v1/whep/end", gateway.whep_end),
+            web.post("/v1/whep/keep", gateway.whep_keep),
         ]
     )
     return application

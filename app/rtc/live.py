@@ -43,6 +43,14 @@ class Publisher:
 
 
 @dataclass
+class Viewer:
+    """One person's WHEP session: the web app named the person when it was opened."""
+
+    user_id: int
+    pc: RTCPeerConnection
+
+
+@dataclass
 class Stream:
     """One live lesson in the gateway."""
 
@@ -50,7 +58,7 @@ class Stream:
     folder: Path
     epoch: float = field(default_factory=time.monotonic)
     publishers: list[Publisher] = field(default_factory=list)
-    viewers: dict[str, RTCPeerConnection] = field(default_factory=dict)
+    viewers: dict[str, Viewer] = field(default_factory=dict)
     tracks: dict[str, Any] = field(default_factory=dict)  # kind -> the live remote track
     relay: MediaRelay = field(default_factory=MediaRelay)
     grace: asyncio.Task[None] | None = None
@@ -127,8 +135,8 @@ class LiveHub:
         answer = pc.localDescription
         return {"sdp": answer.sdp, "type": answer.type, "session": publisher.id}
 
-    async def watch(self, stream_id: int, sdp: str) -> dict[str, Any]:
-        """Answer a viewer's WHEP offer with the stream's live tracks."""
+    async def watch(self, stream_id: int, sdp: str, user_id: int) -> dict[str, Any]:
+        """Answer a person's WHEP offer with the stream's live tracks."""
         stream = self.streams.get(stream_id)
         if stream is None or not stream.tracks:
             raise LiveError(404, "This lesson is not live.")
@@ -144,17 +152,41 @@ class LiveHub:
             await pc.close()
             raise LiveError(400, f"The offer could not be used: {exc}") from exc
         session = uuid.uuid4().hex[:12]
-        stream.viewers[session] = pc
+        stream.viewers[session] = Viewer(user_id, pc)
+        live = stream
+
+        @pc.on("connectionstatechange")
+        async def on_state() -> None:
+            # A viewer that went away leaves nothing behind (the relay stops feeding it).
+            if pc.connectionState in ("failed", "closed"):
+                viewer = live.viewers.get(session)
+                if viewer is not None and viewer.pc is pc:
+                    live.viewers.pop(session, None)
+                    await pc.close()
+
         answer = pc.localDescription
         return {"sdp": answer.sdp, "type": answer.type, "session": session}
 
-    async def stop_watching(self, stream_id: int, session: str) -> None:
-        """End one viewer's session."""
+    async def stop_watching(self, stream_id: int, session: str, user_id: int) -> None:
+        """End one of the person's viewer sessions."""
         stream = self.streams.get(stream_id)
-        pc = stream.viewers.pop(session, None) if stream else None
-        if pc is None:
+        viewer = stream.viewers.get(session) if stream else None
+        if stream is None or viewer is None or viewer.user_id != user_id:
             raise LiveError(404, "No such viewer session.")
-        await pc.close()
+        stream.viewers.pop(session, None)
+        await viewer.pc.close()
+
+    async def keep_viewers(self, stream_id: int, allowed: set[int]) -> dict[str, Any]:
+        """Close at once every viewer session of a person not in `allowed` (access ended)."""
+        stream = self.streams.get(stream_id)
+        if stream is None:
+            return {"closed": 0}
+        gone = [s for s, v in stream.viewers.items() if v.user_id not in allowed]
+        pcs = [stream.viewers.pop(s).pc for s in gone]
+        await asyncio.gather(*(pc.close() for pc in pcs))
+        if gone:
+            log.info("live %s: closed %d viewer sessions whose access ended", stream_id, len(gone))
+        return {"closed": len(gone)}
 
     async def end(self, stream_id: int) -> dict[str, Any]:
         """End a stream now and return its recording."""
@@ -173,7 +205,7 @@ class LiveHub:
         if stream.grace is not None:
             stream.grace.cancel()
         duration = time.monotonic() - stream.epoch
-        for pc in [p.pc for p in stream.publishers] + list(stream.viewers.values()):
+        for pc in [p.pc for p in stream.publishers] + [v.pc for v in stream.viewers.values()]:
             await pc.close()
         for publisher in stream.publishers:
             for task in publisher.tasks:

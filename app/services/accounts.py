@@ -13,6 +13,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from app import policy
+from app.access import access_shrank
 from app.extensions import db
 from app.models import (
     ApiToken,
@@ -25,6 +26,7 @@ from app.models import (
     Role,
     School,
     User,
+    Video,
 )
 from app.models.base import utcnow
 from app.services import audit, frameworks
@@ -240,6 +242,8 @@ def set_active(actor: User, user_id: int, active: bool) -> User:
     user = _managed_user(actor, user_id)
     if user.id == actor.id and not active:
         raise Invalid("You cannot deactivate your own account.", field="active")
+    # Every lesson they may watch now is a lesson whose open channels may have to close.
+    watched = [] if active else [v.id for v in db.session.scalars(policy.visible_videos(user))]
     user.active = active
     if not active:
         _end_all_login_sessions(user)
@@ -254,6 +258,7 @@ def set_active(actor: User, user_id: int, active: bool) -> User:
         object_id=user.id,
     )
     db.session.commit()
+    access_shrank(watched, [user.id])
     return user
 
 
@@ -541,8 +546,13 @@ def unassign_coach(actor: User, assignment_id: int) -> None:
         coach_id=assignment.coach_id,
         teacher_id=assignment.teacher_id,
     )
+    coach_id, teacher_id = assignment.coach_id, assignment.teacher_id
     db.session.delete(assignment)
     db.session.commit()
+    # Caseloads grant no lesson by themselves today; the re-check keeps that true if they do.
+    access_shrank(
+        db.session.scalars(select(Video.id).where(Video.owner_id == teacher_id)), [coach_id]
+    )
 
 
 def district_assignments(actor: User) -> list[CoachAssignment]:

@@ -1,8 +1,10 @@
 """Debriefs: create and schedule, who may enter, attendance (the coaching log), notes, ICE.
 
-Only invited people enter; each must be able to watch the lesson discussed. A debrief starts
-when the first person joins and ends when the host ends it for everyone or the last person
-leaves (a reload within the call joins again and reopens it).
+Only invited people enter; each must be able to watch the lesson discussed, on every request
+and every room message, and for as long as they stay: when access to the lesson shrinks the
+person leaves the room (see close_debrief_rooms). A debrief starts when the first person joins
+and ends when the host ends it for everyone or the last person leaves (a reload within the
+call joins again and reopens it).
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import or_, select
 
 from app import policy
-from app.extensions import db
+from app.access import closes_channels
+from app.extensions import db, socketio
 from app.models import (
     Debrief,
     DebriefAttendance,
@@ -35,7 +38,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.policy import VideoAction
-from app.realtime import publish, user_room
+from app.realtime import NAMESPACE, publish, user_room
 from app.rtc import client as rtc_client
 from app.services import accounts, audit, richtext
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
@@ -44,9 +47,22 @@ from app.services.videos import get_video
 MAX_PEOPLE = 4
 
 
-def debrief_room(debrief_id: int) -> str:
-    """Return the Socket.IO room of the people in one debrief."""
-    return f"debrief:{debrief_id}"
+def member_room(debrief_id: int, user_id: int) -> str:
+    """Return one member's room of a debrief: every socket of theirs in it joins it."""
+    return f"debrief:{debrief_id}:user:{user_id}"
+
+
+def member_rooms(debrief: Debrief) -> list[str]:
+    """Return the rooms of the members who may be in the debrief now."""
+    return [
+        member_room(debrief.id, p.user_id)
+        for p in debrief.participants
+        if may_enter(p.user, debrief)
+    ]
+
+
+def _to_room(event: str, data: dict[str, Any], debrief: Debrief) -> None:
+    publish(event, data, room=member_rooms(debrief))
 
 
 class DebriefIn(BaseModel):
@@ -88,12 +104,38 @@ def membership(user: User, debrief: Debrief) -> DebriefParticipant | None:
     return next((p for p in debrief.participants if p.user_id == user.id), None)
 
 
+def may_enter(user: User, debrief: Debrief) -> bool:
+    """Answer whether the user is a member who may still watch the lesson discussed.
+
+    The log outlives a deleted lesson: its members still read it, but nobody is in its room.
+    """
+    if membership(user, debrief) is None:
+        return False
+    return debrief.video is None or policy.may_video(user, VideoAction.VIEW, debrief.video)
+
+
 def get_debrief(user: User, debrief_id: int) -> Debrief:
-    """Return a debrief the user was invited to; anyone else is told it does not exist."""
+    """Return a debrief of the user's about a lesson they may watch; else it does not exist."""
     debrief = db.session.get(Debrief, debrief_id)
-    if debrief is None or membership(user, debrief) is None:
+    if debrief is None or not may_enter(user, debrief):
         raise NotFound("No such debrief.")
     return debrief
+
+
+def member_socket(debrief_id: int, sid: str) -> bool:
+    """Answer whether a socket is in the debrief's room now (by its open attendance)."""
+    attendance = db.session.scalars(
+        select(DebriefAttendance).where(
+            DebriefAttendance.debrief_id == debrief_id,
+            DebriefAttendance.sid == sid,
+            DebriefAttendance.left_at.is_(None),
+        )
+    ).first()
+    if attendance is None:
+        return False
+    debrief = db.session.get(Debrief, debrief_id)
+    person = db.session.get(User, attendance.user_id)
+    return debrief is not None and person is not None and may_enter(person, debrief)
 
 
 def list_debriefs(user: User) -> list[Debrief]:
@@ -212,9 +254,8 @@ def join(user: User, debrief_id: int, sid: str) -> Debrief:
     debrief = get_debrief(user, debrief_id)
     if debrief.closed:
         raise Conflict("This debrief has ended.")
-    if debrief.video_id is not None and debrief.video is not None:
-        # Access to the lesson is checked on every entry: a revoked share keeps people out.
-        get_video(user, debrief.video_id)
+    if debrief.video is None:
+        raise Conflict("The lesson of this debrief was deleted.")
     now = utcnow()
     if debrief.started_at is None:
         debrief.started_at = now
@@ -229,13 +270,19 @@ def join(user: User, debrief_id: int, sid: str) -> Debrief:
 
 def leave(sid: str) -> list[int]:
     """Close the attendance of a socket; end debriefs nobody is left in. Return their ids."""
+    return _close(
+        db.session.scalars(
+            select(DebriefAttendance).where(
+                DebriefAttendance.sid == sid, DebriefAttendance.left_at.is_(None)
+            )
+        )
+    )
+
+
+def _close(attendances: Any) -> list[int]:
     now = utcnow()
     touched: set[int] = set()
-    for attendance in db.session.scalars(
-        select(DebriefAttendance).where(
-            DebriefAttendance.sid == sid, DebriefAttendance.left_at.is_(None)
-        )
-    ):
+    for attendance in attendances:
         attendance.left_at = now
         touched.add(attendance.debrief_id)
     db.session.flush()
@@ -245,6 +292,47 @@ def leave(sid: str) -> list[int]:
             debrief.ended_at = now
     db.session.commit()
     return sorted(touched)
+
+
+@closes_channels("debrief rooms")
+def close_debrief_rooms(video_ids: frozenset[int], user_ids: frozenset[int]) -> None:
+    """Take out of debrief rooms the people who may no longer watch the lesson discussed.
+
+    Their peers get the same peer_left as when someone leaves; a debrief about a deleted
+    lesson keeps nobody in its room.
+    """
+    open_debriefs = select(DebriefAttendance.debrief_id).where(DebriefAttendance.left_at.is_(None))
+    for debrief in db.session.scalars(
+        select(Debrief).where(
+            Debrief.id.in_(open_debriefs),
+            or_(Debrief.video_id.in_(video_ids), Debrief.video_id.is_(None)),
+        )
+    ):
+        refused = [
+            a
+            for a in present(debrief)
+            if debrief.video is None
+            or (
+                a.user_id in user_ids
+                and not may_enter(db.session.get_one(User, a.user_id), debrief)
+            )
+        ]
+        if not refused:
+            continue
+        gone = [(a.sid, a.user_id) for a in refused]
+        _close(refused)
+        for sid, user_id in gone:
+            socketio.close_room(member_room(debrief.id, user_id), namespace=NAMESPACE)
+            _to_room("debrief.peer_left", {"debrief_id": debrief.id, "sid": sid}, debrief)
+            publish("debrief.removed", {"debrief_id": debrief.id}, room=sid)
+        audit.record_now(
+            "debrief.members_removed",
+            actor=None,
+            object_type="debrief",
+            object_id=debrief.id,
+            organization_id=debrief.organization_id,
+            users=sorted({u for _, u in gone}),
+        )
 
 
 def end(user: User, debrief_id: int) -> Debrief:
@@ -262,7 +350,7 @@ def end(user: User, debrief_id: int) -> Debrief:
     debrief.closed = True
     audit.record("debrief.ended", actor=user, object_type="debrief", object_id=debrief.id)
     db.session.commit()
-    publish("debrief.ended", {"debrief_id": debrief.id}, room=debrief_room(debrief.id))
+    _to_room("debrief.ended", {"debrief_id": debrief.id}, debrief)
     return debrief
 
 
@@ -300,7 +388,7 @@ def add_note(user: User, debrief_id: int, data: NoteIn) -> DebriefNote:
     )
     db.session.add(note)
     db.session.commit()
-    publish("debrief.note", serialise_note(note), room=debrief_room(debrief.id))
+    _to_room("debrief.note", serialise_note(note), debrief)
     return note
 
 
@@ -312,7 +400,7 @@ def set_note_done(user: User, debrief_id: int, note_id: int, done: bool) -> Debr
         raise NotFound("No such note.")
     note.done = done
     db.session.commit()
-    publish("debrief.note", serialise_note(note), room=debrief_room(debrief.id))
+    _to_room("debrief.note", serialise_note(note), debrief)
     return note
 
 
@@ -326,11 +414,7 @@ def delete_note(user: User, debrief_id: int, note_id: int) -> None:
         raise Forbidden("Only its author deletes a note.")
     db.session.delete(note)
     db.session.commit()
-    publish(
-        "debrief.note_deleted",
-        {"debrief_id": debrief.id, "id": note_id},
-        room=debrief_room(debrief.id),
-    )
+    _to_room("debrief.note_deleted", {"debrief_id": debrief.id, "id": note_id}, debrief)
 
 
 def serialise_note(note: DebriefNote) -> dict[str, Any]:
@@ -378,11 +462,7 @@ def serialise(debrief: Debrief, viewer: User) -> dict[str, Any]:
 
 
 def announce_recording(debrief: Debrief) -> None:
-    publish(
-        "debrief.recording",
-        {"debrief_id": debrief.id, **recording_state(debrief)},
-        room=debrief_room(debrief.id),
-    )
+    _to_room("debrief.recording", {"debrief_id": debrief.id, **recording_state(debrief)}, debrief)
 
 
 def recording_state(debrief: Debrief) -> dict[str, Any]:

@@ -12,14 +12,15 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from app import policy
+from app.access import closes_channels
 from app.extensions import db
 from app.models import CoachAssignment, LiveStatus, LiveStream, SharePermission, User, Video
 from app.models.base import utcnow
 from app.policy import VideoAction
-from app.realtime import publish, user_room, video_room
+from app.realtime import lesson_room, publish, user_room
 from app.rtc import client as rtc_client
 from app.services import audit, videos
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
@@ -120,14 +121,18 @@ def end(owner: User, resource_key: str) -> LiveStream:
     stream = by_key(owner, resource_key)
     if stream.status not in (LiveStatus.LIVE, LiveStatus.INTERRUPTED):
         return stream
+    _end_stream(stream.id)
+    return stream
+
+
+def _end_stream(stream_id: int) -> None:
     try:
-        result = rtc_client.live("whip-end", stream.id)
+        result = rtc_client.live("whip-end", stream_id)
     except rtc_client.GatewayRefused as exc:
         if exc.status != 404:
             raise
         result = {"tracks": [], "duration_s": 0}
-    recorded(stream.id, result)
-    return stream
+    recorded(stream_id, result)
 
 
 def watchable(user: User, stream_id: int) -> LiveStream:
@@ -144,15 +149,48 @@ def watch(user: User, stream_id: int, sdp: str) -> dict[str, Any]:
     stream = watchable(user, stream_id)
     if stream.status != LiveStatus.LIVE:
         raise Conflict("This lesson is not live right now.")
-    answer = rtc_client.live("whep", stream.id, sdp=_check_offer(sdp))
+    answer = rtc_client.live("whep", stream.id, claims={"user": user.id}, sdp=_check_offer(sdp))
     audit.record_now("live.watched", actor=user, object_type="video", object_id=stream.video_id)
     return answer
 
 
 def stop_watching(user: User, stream_id: int, session: str) -> None:
-    """End a viewer's WHEP session."""
-    stream = watchable(user, stream_id)
-    rtc_client.live("whep-end", stream.id, session=session)
+    """End one of the person's WHEP sessions, even after their access to the lesson ended.
+
+    The gateway ends only a session opened for this person: ending needs no access, and
+    nobody ends anyone else's.
+    """
+    stream = db.session.get(LiveStream, stream_id)
+    if stream is None or stream.organization_id != user.organization_id:
+        raise NotFound("No such live lesson.")
+    try:
+        rtc_client.live("whep-end", stream.id, claims={"user": user.id}, session=session)
+    except rtc_client.GatewayRefused as exc:
+        if exc.status == 404:
+            raise NotFound("No such viewer session.") from exc
+        raise
+
+
+@closes_channels("live viewers")
+def close_live_viewers(video_ids: frozenset[int], user_ids: frozenset[int]) -> None:
+    """Close the viewer sessions of people who may no longer watch; end deleted lessons' streams.
+
+    A stream whose lesson was deleted ends the normal way (its recording is handed on, and
+    its viewers close with it).
+    """
+    for stream in db.session.scalars(
+        select(LiveStream).where(
+            LiveStream.status.in_(OPEN),
+            or_(LiveStream.video_id.in_(video_ids), LiveStream.video_id.is_(None)),
+        )
+    ):
+        if stream.video is None:
+            _end_stream(stream.id)
+            continue
+        allowed = set(policy.video_audience(stream.video))
+        if user_ids - allowed:
+            with contextlib.suppress(rtc_client.GatewayRefused):
+                rtc_client.live("whep-keep", stream.id, claims={"allowed": sorted(allowed)})
 
 
 def visible_streams(user: User) -> list[LiveStream]:
@@ -212,8 +250,9 @@ def _publish_status(stream: LiveStream) -> None:
     # so a home's "Live now" list follows without joining the room (that would be presence).
     if stream.video is None:
         return
-    rooms = [video_room(stream.video.id)]
-    rooms += [user_room(uid) for uid in policy.video_audience(stream.video)]
+    audience = policy.video_audience(stream.video)
+    rooms = [lesson_room(stream.video.id, uid) for uid in audience]
+    rooms += [user_room(uid) for uid in audience]
     publish(
         "live.status",
         {"video_id": stream.video.id, "stream_id": stream.id, "status": stream.status.value},

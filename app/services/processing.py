@@ -19,7 +19,7 @@ from app.extensions import db
 from app.models import User, Video, VideoStatus
 from app.models.base import utcnow
 from app.policy import VideoAction
-from app.realtime import publish, user_room, video_room
+from app.realtime import lesson_rooms, publish, publish_to_lesson, user_room
 from app.services import audit, videos
 from app.services.errors import Conflict
 from app.storage import storage
@@ -32,7 +32,7 @@ def _announce_status(video: Video) -> None:
         "failure_reason": video.failure_reason,
         "duration_s": video.duration_s,
     }
-    publish("video.status", data, room=[user_room(video.owner_id), video_room(video.id)])
+    publish("video.status", data, room=[user_room(video.owner_id), *lesson_rooms(video)])
 
 
 def enqueue(video_id: int, *, force: bool = False) -> None:
@@ -145,9 +145,9 @@ def heartbeat(video_id: int, job_id: str, progress: dict[str, Any]) -> bool:
     video.processing = {**video.processing, **progress, "heartbeat_at": utcnow().timestamp()}
     db.session.commit()
     event = {"video_id": video_id, **progress}
-    publish("video.progress", event, room=[user_room(video.owner_id), video_room(video_id)])
+    publish("video.progress", event, room=[user_room(video.owner_id), *lesson_rooms(video)])
     if first_playable:
-        publish("video.playable", {"video_id": video_id}, room=video_room(video_id))
+        publish_to_lesson("video.playable", {"video_id": video_id}, video)
     return True
 
 

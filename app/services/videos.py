@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app import policy
+from app.access import access_shrank
 from app.extensions import db
 from app.models import (
     Framework,
@@ -20,7 +21,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.policy import VideoAction
-from app.realtime import publish, user_room, video_room
+from app.realtime import lesson_rooms, publish, user_room
 from app.services import accounts, audit
 from app.services.errors import Forbidden, Invalid, NotFound
 from app.storage import storage
@@ -153,17 +154,22 @@ def update_video(user: User, video_id: int, changes: dict[str, Any]) -> Video:
 
 
 def delete_video(user: User, video_id: int) -> None:
-    """Delete a video with every file it has; only its owner can."""
+    """Delete a video with every file it has; only its owner can.
+
+    Everyone watching loses it at once: their rooms, debrief rooms and live viewing close, and
+    a live stream of it ends.
+    """
     video = get_video(user, video_id, VideoAction.DELETE)
+    audience = policy.video_audience(video)
+    rooms = lesson_rooms(video)
     audit.record(
         "video.deleted", actor=user, object_type="video", object_id=video.id, title=video.title
     )
     db.session.delete(video)
     db.session.commit()
     storage().delete_video(video_id)
-    publish(
-        "video.deleted", {"video_id": video_id}, room=[video_room(video_id), user_room(user.id)]
-    )
+    publish("video.deleted", {"video_id": video_id}, room=[*rooms, user_room(user.id)])
+    access_shrank([video_id], audience)
 
 
 def active_shares(user: User, video_id: int) -> list[VideoShare]:
@@ -220,7 +226,7 @@ def share_video(user: User, video_id: int, email: object, permission: object) ->
 
 
 def revoke_share(user: User, video_id: int, share_id: int) -> None:
-    """End a share at once: the next page, API call, media request or room join fails."""
+    """End a share at once: what the grantee has open on the lesson closes too."""
     video = get_video(user, video_id, VideoAction.SHARE)
     share = db.session.get(VideoShare, share_id)
     if share is None or share.video_id != video.id or share.revoked_at is not None:
@@ -236,6 +242,7 @@ def revoke_share(user: User, video_id: int, share_id: int) -> None:
     )
     db.session.commit()
     publish("video.access_revoked", {"video_id": video.id}, room=user_room(share.grantee_id))
+    access_shrank([video.id], [share.grantee_id])
 
 
 def serialise_video(video: Video, viewer: User) -> dict[str, Any]:

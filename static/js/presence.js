@@ -60,7 +60,9 @@ export function createPresence({ box, socket, videoId, me, ignore = [], also = f
   });
   socket.on("presence.left", (msg) => {
     if (msg.video_id !== videoId) return;
-    bySid.delete(msg.sid);
+    if (msg.sid) bySid.delete(msg.sid);
+    // A person whose access ended leaves with every socket at once (the server names them).
+    else for (const [sid, user] of bySid) if (user.id === msg.user_id) bySid.delete(sid);
     render();
   });
   // After a reconnect everyone answers our new join again; old entries would only go stale.
