@@ -139,7 +139,7 @@ def member_socket(debrief_id: int, sid: str) -> bool:
 
 
 def list_debriefs(user: User) -> list[Debrief]:
-    """Return the user's debriefs: upcoming and live first, then the most recent."""
+    """Return the user's debriefs about lessons they may still watch, soonest and live first."""
     mine = select(DebriefParticipant.debrief_id).where(DebriefParticipant.user_id == user.id)
     found = db.session.scalars(
         select(Debrief)
@@ -147,7 +147,8 @@ def list_debriefs(user: User) -> list[Debrief]:
         .order_by(Debrief.created_at.desc())
         .limit(200)
     )
-    return sorted(found, key=lambda d: (d.ended_at is not None, _sort_time(d)), reverse=False)
+    shown = [d for d in found if may_enter(user, d)]
+    return sorted(shown, key=lambda d: (d.ended_at is not None, _sort_time(d)), reverse=False)
 
 
 def _sort_time(debrief: Debrief) -> float:

@@ -169,6 +169,12 @@ def stop_watching(user: User, stream_id: int, session: str) -> None:
         if exc.status == 404:
             raise NotFound("No such viewer session.") from exc
         raise
+    except rtc_client.GatewayUnavailable:
+        # Someone who may not watch learns nothing from the gateway's state (a 503 would say
+        # the lesson exists); with the gateway down, their session is gone anyway.
+        if not policy.may_video(user, VideoAction.VIEW, video_of(stream)):
+            raise NotFound("No such viewer session.") from None
+        raise
 
 
 @closes_channels("live viewers")

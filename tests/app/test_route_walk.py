@@ -293,24 +293,10 @@ ROUTES: dict[str, Expect] = {
     ),
 }
 
-# Holes other fixes of issue 11 close: (endpoint, role) -> (what it answers today, why it is
-# wrong). The walk checks the answer of today, and fails once the fix lands so that the entry
-# is removed and ROUTES' expectation holds.
-DEBRIEF_LESSON = "issue 11: debriefs must check access to their lesson"
-KNOWN_HOLES: dict[tuple[str, str], tuple[Outcome, str]] = {
-    ("debriefs.get_debrief", "revoked"): (OK, DEBRIEF_LESSON),
-    ("debriefs.debrief_ice", "revoked"): (OK, DEBRIEF_LESSON),
-    ("web.debrief_room", "revoked"): (OK, DEBRIEF_LESSON),
-    ("debriefs.end_debrief", "revoked"): (REFUSED, DEBRIEF_LESSON),
-    ("debriefs.add_note", "revoked"): (OK, DEBRIEF_LESSON),
-    ("debriefs.update_note", "revoked"): (OK, DEBRIEF_LESSON),
-    ("debriefs.delete_note", "revoked"): (REFUSED, DEBRIEF_LESSON),
-    ("debriefs.request_recording", "revoked"): (REFUSED, DEBRIEF_LESSON),
-    ("debriefs.stop_recording", "revoked"): (REFUSED, DEBRIEF_LESSON),
-    ("debriefs.consent_recording", "revoked"): (OK, DEBRIEF_LESSON),
-    ("debriefs.recording_offer", "revoked"): (409, DEBRIEF_LESSON),
-    ("debriefs.list_debriefs", "revoked"): (LISTED, DEBRIEF_LESSON),
-}
+# Holes known and being fixed: (endpoint, role) -> (what it answers today, why it is wrong).
+# The walk checks the answer of today, and fails once the fix lands so that the entry is
+# removed and ROUTES' expectation holds. Empty: keep it so.
+KNOWN_HOLES: dict[tuple[str, str], tuple[Outcome, str]] = {}
 
 # The argument table: a rule's argument name -> the Scene attribute that fills it.
 ARGS = {
