@@ -14,6 +14,7 @@ from app.models import Role, User
 from app.security import (
     current_session_id,
     end_session,
+    local_redirect_target,
     login_rate_limit,
     signed_in,
     signed_in_user,
@@ -33,13 +34,6 @@ def login() -> str | Response:
     return render_template("login.html", email="", next=request.args.get("next", ""))
 
 
-def _safe_next(target: str) -> str:
-    # Only local paths: an absolute or scheme-relative URL would send people off-site.
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("web.home")
-
-
 @bp.post("/login")
 @limiter.limit(login_rate_limit)
 def login_post() -> str | Response | tuple[str, int]:
@@ -55,7 +49,7 @@ def login_post() -> str | Response | tuple[str, int]:
             error="Wrong email or password.",
         ), 401
     start_session(user)
-    return redirect(_safe_next(request.form.get("next", "")))
+    return redirect(local_redirect_target(request.form.get("next"), url_for("web.home")))
 
 
 @bp.post("/logout")

@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from app.extensions import db
@@ -258,3 +262,114 @@ def test_cookies_are_secure_under_https(tmp_path: Path) -> None:
             "/api/auth/login", json={"email": user.email, "password": PASSWORD}
         )
         assert "Secure" in response.headers["Set-Cookie"]
+
+
+# --- where sign-in sends people ----------------------------------------------------------------
+
+
+def form_login(client: FlaskClient, user: User, next_target: str) -> tuple[int, str]:
+    """Sign in through the page form with a `next` field; return the status and Location."""
+    form = client.get("/login", query_string={"next": next_target})
+    assert form.status_code == 200
+    csrf = form.get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
+    answer = client.post(
+        "/login",
+        data={"email": user.email, "password": PASSWORD, "csrf_token": csrf, "next": next_target},
+    )
+    return answer.status_code, answer.headers.get("Location", "")
+
+
+def is_same_origin_path(location: str) -> bool:
+    """Tell whether a browser would read this Location as a path on the same site."""
+    if not location.isascii() or any(ord(c) <= 32 or ord(c) == 127 for c in location):
+        return False
+    parts = urlsplit(location)
+    return (
+        not parts.scheme
+        and not parts.netloc
+        and location.startswith("/")
+        and not location.startswith(("//", "/\\"))
+        and "\\" not in location
+    )
+
+
+HOSTILE_NEXT = [
+    "/\t/evil.example",
+    "/\n/evil.example",
+    "/\r\n/evil.example",
+    "\t//evil.example",
+    " //evil.example",
+    "\x00//evil.example",
+    "//evil.example",
+    "///evil.example",
+    "////evil.example/",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "\\/evil.example",
+    "/\\/evil.example",
+    "https://evil.example/",
+    "HTTPS://evil.example",
+    "http:evil.example",
+    "http:/evil.example",
+    "javascript:alert(1)",
+    "JaVaScRiPt:alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "evil.example",
+    "@evil.example",
+    "/\n/x",
+    "/\t\t/evil.example",
+    "/%09/evil.example",
+    "%2F%2Fevil.example",
+    "/\u3002/evil.example",
+    "/x\r\nSet-Cookie: a=b",
+]
+
+
+@pytest.mark.parametrize("target", HOSTILE_NEXT)
+def test_sign_in_never_leaves_the_site(
+    client: FlaskClient, make_user: Callable[..., User], target: str
+) -> None:
+    status, location = form_login(client, make_user(), target)
+    assert status == 302
+    assert is_same_origin_path(location), location
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("/videos/3", "/videos/3"),
+        ("/videos/3?tab=notes#t=12", "/videos/3?tab=notes#t=12"),
+        ("/account?next=//evil.example", "/account?next=//evil.example"),
+        ("/a b", "/a%20b"),
+        ("", "/"),
+        ("/\t/evil.example", "/"),
+        ("/\\evil.example", "/"),
+        ("https://evil.example/", "/"),
+    ],
+)
+def test_sign_in_keeps_a_local_next(
+    client: FlaskClient, make_user: Callable[..., User], target: str, expected: str
+) -> None:
+    assert form_login(client, make_user(), target) == (302, expected)
+
+
+def test_sign_in_redirect_is_a_local_path_whatever_next_is(
+    app: Flask, make_user: Callable[..., User]
+) -> None:
+    user = make_user()
+    # Built like the attacks: a run of slashes, blanks and the like, then a host.
+    hostile = st.builds(
+        lambda lead, sep, host: lead + sep + host,
+        st.text(alphabet="/\\\t\n\r \x00%:@.", max_size=4),
+        st.sampled_from(["", "/", "//", "\\", "%2F", "http:", "javascript:"]),
+        st.sampled_from(["evil.example", "evil.example/x?y=1", ""]),
+    )
+
+    @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(target=st.one_of(hostile, st.text(max_size=30)))
+    def check(target: str) -> None:
+        status, location = form_login(app.test_client(), user, target)
+        assert status == 302
+        assert is_same_origin_path(location), (target, location)
+
+    check()
