@@ -51,6 +51,10 @@ def large_body(limit: int) -> Callable[[F], F]:
     return mark
 
 
+# The page and the API sign-in count against one limit per client address.
+LOGIN_LIMIT_SCOPE = "login"
+
+
 def login_rate_limit() -> str:
     """Return the configured limit on login attempts per client address."""
     return str(current_app.config["LOGIN_RATE_LIMIT"])

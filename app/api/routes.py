@@ -27,6 +27,7 @@ from app.api.schemas import (
 from app.extensions import limiter
 from app.jobs.system import ping
 from app.security import (
+    LOGIN_LIMIT_SCOPE,
     check_same_origin,
     csrf_exempt,
     end_session,
@@ -50,10 +51,13 @@ Json = tuple[Any, int] | Any
     body=LoginIn,
     response=MeOut,
     auth=False,
-    responses={401: "Wrong email or password", 429: "Too many attempts"},
+    responses={
+        401: "Wrong email or password",
+        429: "Too many attempts from this client, or failed sign-ins for this email (Retry-After)",
+    },
 )
 @csrf_exempt
-@limiter.limit(login_rate_limit)
+@limiter.shared_limit(login_rate_limit, scope=LOGIN_LIMIT_SCOPE)
 def login(body: LoginIn) -> Json:
     check_same_origin()
     user = accounts.authenticate(body.email, body.password)

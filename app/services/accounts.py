@@ -27,7 +27,7 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
-from app.services import audit, frameworks
+from app.services import audit, frameworks, login_attempts
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 
 _hashers: dict[tuple[int, int], PasswordHasher] = {}
@@ -89,7 +89,11 @@ def find_user_by_email(email: str) -> User | None:
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """Return the active user these credentials belong to, or None (never saying why)."""
+    """Return the active user these credentials belong to, or None (never saying why).
+
+    Raises TooManyAttempts while this email is refused after repeated failures.
+    """
+    login_attempts.check(email)
     user = find_user_by_email(email) if email else None
     stored = user.password_hash if user and user.password_hash else _dummy_hash()
     try:
@@ -102,9 +106,12 @@ def authenticate(email: str, password: str) -> User | None:
             object_id=user.id if user else None,
             organization_id=user.organization_id if user else None,
         )
+        login_attempts.failed(email)
         return None
     if user is None or not user.active:
+        login_attempts.failed(email)
         return None
+    login_attempts.succeeded(email)
     if _hasher().check_needs_rehash(stored):
         user.password_hash = _hasher().hash(password)
     user.last_login_at = utcnow()

@@ -12,6 +12,7 @@ from app import policy
 from app.extensions import limiter
 from app.models import Role, User
 from app.security import (
+    LOGIN_LIMIT_SCOPE,
     current_session_id,
     end_session,
     local_redirect_target,
@@ -21,7 +22,7 @@ from app.security import (
     start_session,
 )
 from app.services import accounts, frameworks, videos
-from app.services.errors import ServiceError
+from app.services.errors import ServiceError, TooManyAttempts
 
 bp = Blueprint("web", __name__, template_folder="templates")
 
@@ -35,12 +36,18 @@ def login() -> str | Response:
 
 
 @bp.post("/login")
-@limiter.limit(login_rate_limit)
+@limiter.shared_limit(login_rate_limit, scope=LOGIN_LIMIT_SCOPE)
 def login_post() -> str | Response | tuple[str, int]:
     """Sign in from the form."""
     email = request.form.get("email", "")[:254]
     password = request.form.get("password", "")[:1024]
-    user = accounts.authenticate(email, password)
+    try:
+        user = accounts.authenticate(email, password)
+    except TooManyAttempts as exc:
+        page = render_template(
+            "login.html", email=email, next=request.form.get("next", ""), error=exc.message
+        )
+        return Response(page, 429, {"Retry-After": str(exc.retry_after)})
     if user is None:
         return render_template(
             "login.html",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -16,8 +17,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent, LoginSession, User
-from app.services import accounts
-from tests.conftest import PASSWORD, login, make_app
+from app.services import accounts, login_attempts
+from app.services.errors import TooManyAttempts
+from tests.conftest import PASSWORD, REDIS_URL, login, make_app, need, wait_until
 
 
 def actions() -> list[str]:
@@ -373,3 +375,121 @@ def test_sign_in_redirect_is_a_local_path_whatever_next_is(
         assert is_same_origin_path(location), (target, location)
 
     check()
+
+
+# --- how many sign-ins are allowed --------------------------------------------------------------
+
+
+def page_csrf(client: FlaskClient) -> str:
+    form = client.get("/login").get_data(as_text=True)
+    return form.split('name="csrf_token" value="')[1].split('"')[0]
+
+
+def test_one_login_limit_per_client_across_page_and_api(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
+    with app.app_context():
+        client = app.test_client()
+        csrf = page_csrf(client)
+
+        def api() -> int:
+            wrong = {"email": f"{uuid.uuid4().hex}@x.example", "password": "wrong password"}
+            return client.post("/api/auth/login", json=wrong).status_code
+
+        def page() -> tuple[int, str | None]:
+            wrong = {"email": f"{uuid.uuid4().hex}@x.example", "password": "wrong password"}
+            answer = client.post("/login", data=wrong | {"csrf_token": csrf})
+            return answer.status_code, answer.headers.get("Retry-After")
+
+        assert [api(), api(), page()[0]] == [401, 401, 401]
+        status, retry_after = page()
+        assert status == 429
+        assert retry_after is not None
+        assert 0 < int(retry_after) <= 61  # the limiter rounds its window end up
+        refused = client.post("/api/auth/login", json={"email": "a@b.example", "password": "p"})
+        assert refused.status_code == 429
+        assert 0 < int(refused.headers["Retry-After"]) <= 61
+
+
+def test_account_backoff_schedule(app: Flask) -> None:
+    # The defaults: five failures, then 1, 2, 4, 8 minutes, never more than 15.
+    waits = [login_attempts.backoff_seconds(n) for n in range(1, 11)]
+    assert waits == [0, 0, 0, 0, 60, 120, 240, 480, 900, 900]
+    assert login_attempts.backoff_seconds(10**6) == 900
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+def backoff_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
+    """An app refusing an email for 1 s after three failures, then 2 s at most."""
+    extra = {
+        "LOUPE_LOGIN_ACCOUNT_FAILURES": "3",
+        "LOUPE_LOGIN_BACKOFF_S": "1",
+        "LOUPE_LOGIN_BACKOFF_MAX_S": "2",
+    }
+    if request.param == "redis":
+        need(REDIS_URL is not None, "LOUPE_TEST_REDIS_URL is not set (no Redis to test against)")
+        assert REDIS_URL is not None
+        extra["LOUPE_REDIS_URL"] = REDIS_URL
+    application = make_app(tmp_path, **extra)
+    with application.app_context():
+        assert application.config["RATELIMIT_STORAGE_URI"] == (
+            REDIS_URL if request.param == "redis" else "memory://"
+        )
+        yield application
+        db.session.remove()
+        db.engine.dispose()
+
+
+def refused(email: str) -> bool:
+    try:
+        login_attempts.check(email)
+    except TooManyAttempts:
+        return True
+    return False
+
+
+def test_failed_sign_ins_back_off_per_email(
+    backoff_app: Flask, make_user: Callable[..., User]
+) -> None:
+    user = make_user()
+    unknown = f"nobody-{uuid.uuid4().hex}@school.example"
+    client = backoff_app.test_client()
+
+    def attempt(email: str, password: str) -> tuple[int, str | None, object]:
+        answer = client.post("/api/auth/login", json={"email": email, "password": password})
+        return answer.status_code, answer.headers.get("Retry-After"), answer.get_json()
+
+    for email in (user.email, unknown):
+        assert [attempt(email, "wrong password")[0] for _ in range(3)] == [401, 401, 401]
+    # Refused even with the right password, with the same answer for a real and an unknown email.
+    status, retry_after, body = attempt(user.email, PASSWORD)
+    assert (status, retry_after) == (429, "1")
+    assert body == {
+        "error": "Too many failed sign-ins for this email. Try again in a minute.",
+        "field": "email",
+    }
+    assert attempt(unknown, PASSWORD) == (429, "1", body)
+    assert attempt(user.email.upper(), PASSWORD)[0] == 429
+    page = client.post(
+        "/login",
+        data={"email": user.email, "password": PASSWORD, "csrf_token": page_csrf(client)},
+    )
+    assert page.status_code == 429
+    assert page.headers["Retry-After"] == "1"
+    assert "Too many failed sign-ins for this email." in page.get_data(as_text=True)
+    # Someone else signs in as usual meanwhile.
+    login(backoff_app.test_client(), make_user())
+
+    # Once the refusal ends, each further failure doubles it, up to the cap.
+    wait_until(lambda: not refused(user.email), 5, "the first refusal to end")
+    assert attempt(user.email, "wrong password")[0] == 401
+    assert attempt(user.email, PASSWORD)[:2] == (429, "2")
+    wait_until(lambda: not refused(user.email), 5, "the second refusal to end")
+    assert attempt(user.email, "wrong password")[0] == 401
+    assert attempt(user.email, PASSWORD)[:2] == (429, "2")
+
+    # A success ends the series: one more failure is just a failure.
+    wait_until(lambda: not refused(user.email), 5, "the capped refusal to end")
+    assert attempt(user.email, PASSWORD)[0] == 200
+    assert attempt(user.email, "wrong password")[0] == 401
+    assert attempt(user.email, PASSWORD)[0] == 200
