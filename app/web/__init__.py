@@ -143,7 +143,12 @@ def upload_page() -> str:
 @signed_in
 def account() -> str:
     """Show one's account and personal API tokens."""
-    return render_template("account.html", tokens=accounts.list_api_tokens(signed_in_user()))
+    tokens = accounts.list_api_tokens(signed_in_user())
+    return render_template(
+        "account.html",
+        tokens=tokens,
+        live_tokens=[t for t in tokens if t.revoked_at is None],
+    )
 
 
 @bp.post("/account/password")
@@ -152,16 +157,20 @@ def change_password() -> Response:
     """Change one's password; the session continues with a fresh cookie."""
     me = signed_in_user()
     try:
-        accounts.change_password(
+        revoked = accounts.change_password(
             me,
             request.form.get("current_password", ""),
             request.form.get("new_password", ""),
             keep_session=current_session_id(),
+            revoke_tokens=request.form.get("revoke_tokens") == "1",
         )
     except ServiceError as exc:
         flash(exc.message, "error")
         return redirect(url_for("web.account"))
-    flash("Password changed. Other sessions were signed out.", "success")
+    tokens = (
+        f" {revoked} API token{'s were' if revoked != 1 else ' was'} revoked." if revoked else ""
+    )
+    flash(f"Password changed. Other sessions were signed out.{tokens}", "success")
     return redirect(url_for("web.account"))
 
 
@@ -188,6 +197,8 @@ def admin_page() -> str:
         invitations=accounts.pending_invitations(me),
         frameworks=frameworks.list_frameworks(me),
         new_link=request.args.get("link"),
+        reset_link=request.args.get("reset_link"),
+        reset_days=accounts.RESET_DAYS,
     )
 
 
@@ -256,6 +267,25 @@ def admin_set_role(user_id: int) -> Response:
             f"{accounts.set_role(me, user_id, request.form.get('role', '')).name}'s role changed."
         )
     )
+
+
+@bp.post("/admin/users/<int:user_id>/password-reset")
+@signed_in
+def admin_reset_password(user_id: int) -> Response:
+    """Reset someone's password: their sessions and tokens end; the page shows their link."""
+    me = _admin()
+    try:
+        user, code = accounts.reset_password(me, user_id)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("web.admin"))
+    flash(
+        f"{user.name}'s password was reset: they were signed out everywhere and their API "
+        "tokens revoked. Send them the link below to choose a new password.",
+        "success",
+    )
+    link = url_for("web.password_reset", code=code, _external=True)
+    return redirect(url_for("web.admin", reset_link=link))
 
 
 @bp.post("/admin/invitations")
@@ -347,6 +377,25 @@ def invitation_accept(code: str) -> str | Response | tuple[str, int]:
         )
     except ServiceError as exc:
         return render_template("invite.html", invitation=inv, code=code, error=exc.message), 400
+    start_session(user)
+    return redirect(url_for("web.home"))
+
+
+@bp.get("/reset/<code>")
+def password_reset(code: str) -> str:
+    """Show the form to choose a new password after an administrator's reset."""
+    user = accounts.open_password_reset(code)
+    return render_template("reset_password.html", person=user)
+
+
+@bp.post("/reset/<code>")
+def password_reset_post(code: str) -> str | Response | tuple[str, int]:
+    """Set the new password and sign in."""
+    user = accounts.open_password_reset(code)
+    try:
+        user = accounts.complete_password_reset(code, request.form.get("password", ""))
+    except ServiceError as exc:
+        return render_template("reset_password.html", person=user, error=exc.message), 400
     start_session(user)
     return redirect(url_for("web.home"))
 

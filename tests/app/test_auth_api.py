@@ -493,3 +493,105 @@ def test_failed_sign_ins_back_off_per_email(
     assert attempt(user.email, PASSWORD)[0] == 200
     assert attempt(user.email, "wrong password")[0] == 401
     assert attempt(user.email, PASSWORD)[0] == 200
+
+
+# --- passwords and personal API tokens ----------------------------------------------------------
+
+
+def bearer(client: FlaskClient, token: str) -> int:
+    return client.get("/api/me", headers={"Authorization": f"Bearer {token}"}).status_code
+
+
+def test_password_change_on_the_account_page_revokes_tokens_when_chosen(
+    app: Flask, make_user: Callable[..., User]
+) -> None:
+    user = make_user()
+    client = app.test_client()
+    csrf = login(client, user)
+    raw = client.post(
+        "/api/tokens", json={"name": "OBS laptop"}, headers={"X-CSRF-Token": csrf}
+    ).get_json()["token"]
+    page = client.get("/account").get_data(as_text=True)
+    assert "Also revoke my 1 API token" in page
+    assert 'name="revoke_tokens" value="1" checked' in page
+    form_csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
+
+    def change(old: str, new: str, **extra: str) -> str:
+        answer = client.post(
+            "/account/password",
+            data={"current_password": old, "new_password": new, "csrf_token": form_csrf} | extra,
+        )
+        assert answer.status_code == 302
+        return client.get("/account").get_data(as_text=True)
+
+    # Left unticked, the token keeps working.
+    assert "Password changed." in change(PASSWORD, "a second long passphrase")
+    assert bearer(app.test_client(), raw) == 200
+    # Ticked (as the page has it by default), it stops.
+    shown = change("a second long passphrase", "a third long passphrase", revoke_tokens="1")
+    assert "1 API token was revoked." in shown
+    assert bearer(app.test_client(), raw) == 401
+    assert "Also revoke my" not in shown  # no live token left to offer
+    assert client.get("/api/me").status_code == 200  # this session goes on
+
+
+def test_admin_password_reset_through_the_api_and_the_page(
+    app: Flask, make_user: Callable[..., User]
+) -> None:
+    admin, teacher = make_user("admin"), make_user("teacher")
+    teacher_client = app.test_client()
+    teacher_csrf = login(teacher_client, teacher)
+    raw = teacher_client.post(
+        "/api/tokens", json={"name": "script"}, headers={"X-CSRF-Token": teacher_csrf}
+    ).get_json()["token"]
+    admin_client = app.test_client()
+    admin_csrf = login(admin_client, admin)
+    url = f"/api/admin/users/{teacher.id}/password-reset"
+    assert (
+        "/api/admin/users/{user_id}/password-reset"
+        in app.test_client().get("/api/openapi.json").get_json()["paths"]
+    )
+    # Nobody but an administrator of the district (a teacher's own token included).
+    assert teacher_client.post(url, headers={"X-CSRF-Token": teacher_csrf}).status_code == 404
+    assert (
+        app.test_client().post(url, headers={"Authorization": f"Bearer {raw}"}).status_code == 404
+    )
+
+    reset = admin_client.post(url, headers={"X-CSRF-Token": admin_csrf})
+    assert reset.status_code == 200, reset.get_json()
+    body = reset.get_json()
+    assert body["user"]["id"] == teacher.id
+    assert body["expires_in_days"] == 3
+    # Every session and token of theirs ends; the old password no longer signs in.
+    assert bearer(app.test_client(), raw) == 401
+    assert teacher_client.get("/api/me").status_code == 401
+    wrong = {"email": teacher.email, "password": PASSWORD}
+    assert app.test_client().post("/api/auth/login", json=wrong).status_code == 401
+
+    # The link lets them choose a new password once, and signs them in.
+    link = urlsplit(body["reset_url"]).path
+    visitor = app.test_client()
+    form = visitor.get(link)
+    assert form.status_code == 200
+    assert teacher.email in form.get_data(as_text=True)
+    csrf = form.get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
+    short = visitor.post(link, data={"password": "short", "csrf_token": csrf})
+    assert short.status_code == 400
+    done = visitor.post(link, data={"password": "a fresh long passphrase", "csrf_token": csrf})
+    assert (done.status_code, done.headers["Location"]) == (302, "/")
+    assert visitor.get("/api/me").get_json()["id"] == teacher.id
+    assert app.test_client().get(link).status_code == 404
+
+    # The admin page offers the same, and shows the link once.
+    page = admin_client.get("/admin").get_data(as_text=True)
+    assert f"/admin/users/{teacher.id}/password-reset" in page
+    assert f"/admin/users/{admin.id}/password-reset" not in page
+    page_csrf_token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    answer = admin_client.post(
+        f"/admin/users/{teacher.id}/password-reset", data={"csrf_token": page_csrf_token}
+    )
+    assert answer.status_code == 302
+    shown = admin_client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "Password link" in shown
+    assert "signed out everywhere and their API tokens revoked" in shown
+    assert visitor.get("/api/me").status_code == 401
