@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -44,10 +53,14 @@ def login_post() -> str | Response | tuple[str, int]:
     try:
         user = accounts.authenticate(email, password)
     except TooManyAttempts as exc:
-        page = render_template(
-            "login.html", email=email, next=request.form.get("next", ""), error=exc.message
+        page = make_response(
+            render_template(
+                "login.html", email=email, next=request.form.get("next", ""), error=exc.message
+            ),
+            429,
         )
-        return Response(page, 429, {"Retry-After": str(exc.retry_after)})
+        page.headers["Retry-After"] = str(exc.retry_after)
+        return page
     if user is None:
         return render_template(
             "login.html",

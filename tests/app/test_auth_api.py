@@ -476,6 +476,7 @@ def test_failed_sign_ins_back_off_per_email(
     )
     assert page.status_code == 429
     assert page.headers["Retry-After"] == "1"
+    assert page.mimetype == "text/html"
     assert "Too many failed sign-ins for this email." in page.get_data(as_text=True)
     # Someone else signs in as usual meanwhile.
     login(backoff_app.test_client(), make_user())
