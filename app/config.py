@@ -82,8 +82,18 @@ class Config:
         self.WTF_CSRF_CHECK_DEFAULT = False  # checked in one place: app/security.py
         self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
         self.LOGIN_RATE_LIMIT = env.get("LOUPE_LOGIN_RATE_LIMIT", "10 per minute")
+        # After this many failed sign-ins for one email (known or not), that email is refused
+        # for a backoff that doubles with each further failure, capped, and ends on a success.
+        self.LOGIN_ACCOUNT_FAILURES = _int(env, "LOUPE_LOGIN_ACCOUNT_FAILURES", 5)
+        self.LOGIN_BACKOFF_S = _int(env, "LOUPE_LOGIN_BACKOFF_S", 60)
+        self.LOGIN_BACKOFF_MAX_S = _int(env, "LOUPE_LOGIN_BACKOFF_MAX_S", 15 * 60)
+        # Failures older than this are forgotten (counted from the first of a series).
+        self.LOGIN_FAILURE_MEMORY_S = _int(env, "LOUPE_LOGIN_FAILURE_MEMORY_S", 60 * 60)
+        # The per-client limit and the per-account backoff share this storage.
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
-        self.RATELIMIT_HEADERS_ENABLED = True
+        # Off: the limiter would stamp its own window's reset as Retry-After on every answer,
+        # over the account backoff's; app/errors.py sends Retry-After on each refusal instead.
+        self.RATELIMIT_HEADERS_ENABLED = False
 
         # argon2id cost (RFC 9106's second recommended profile by default).
         self.ARGON2_TIME_COST = _int(env, "LOUPE_ARGON2_TIME_COST", 3)

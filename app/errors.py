@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import math
+import time
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from app.extensions import db
-from app.services.errors import ServiceError
+from app.extensions import db, limiter
+from app.services.errors import ServiceError, TooManyAttempts
 
 log = logging.getLogger("loupe.errors")
 
@@ -27,12 +29,30 @@ def _answer(status: int, message: str, field: str | None = None) -> tuple[Respon
     return render_template("error.html", status=status, message=message), status
 
 
+def _refusal(message: str, retry_after: int, field: str | None = None) -> tuple[Response, int]:
+    """Answer 429 with the seconds to wait as Retry-After."""
+    body, status = _answer(429, message, field)
+    response = make_response(body, status)
+    response.headers["Retry-After"] = str(retry_after)
+    return response, status
+
+
+def _limit_retry_after() -> int:
+    """Return the seconds until the rate limit this request broke lets the client in again."""
+    breached = limiter.current_limit
+    if breached is None:
+        return 60
+    return max(1, math.ceil(breached.reset_at - time.time()))
+
+
 def init_errors(app: Flask) -> None:
     """Register the error handlers."""
 
     @app.errorhandler(ServiceError)
     def service_error(exc: ServiceError) -> tuple[Response | str, int]:
         db.session.rollback()
+        if isinstance(exc, TooManyAttempts):
+            return _refusal(exc.message, exc.retry_after, exc.field)
         return _answer(exc.status, exc.message, exc.field)
 
     @app.errorhandler(CSRFError)
@@ -50,7 +70,7 @@ def init_errors(app: Flask) -> None:
             return exc
         message = exc.description or exc.name
         if exc.code == 429:
-            message = "Too many attempts. Wait a minute and try again."
+            return _refusal("Too many attempts. Wait a minute and try again.", _limit_retry_after())
         response = _answer(exc.code, message)
         if exc.code == 405 and exc.valid_methods:  # type: ignore[attr-defined]
             body, _status = response

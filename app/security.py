@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from flask import Flask, Response, current_app, g, request, session
 from flask_login import current_user, login_required, login_user, logout_user
@@ -51,9 +51,39 @@ def large_body(limit: int) -> Callable[[F], F]:
     return mark
 
 
+# The page and the API sign-in count against one limit per client address.
+LOGIN_LIMIT_SCOPE = "login"
+
+
 def login_rate_limit() -> str:
     """Return the configured limit on login attempts per client address."""
     return str(current_app.config["LOGIN_RATE_LIMIT"])
+
+
+# Kept as they are in a path, query or fragment; everything else (spaces, controls, non-ASCII)
+# is percent-encoded so the Location header is plain ASCII that no browser reads as a host.
+_URL_SAFE = "/%:@!$&'()*+,;=-._~?"
+
+
+def _is_local_path(parts: tuple[str, str, str, str, str]) -> bool:
+    scheme, netloc, path, _query, _fragment = parts
+    return not scheme and not netloc and path.startswith("/") and not path.startswith("//")
+
+
+def local_redirect_target(target: object, fallback: str) -> str:
+    """Return `target` as a path on this site, or `fallback` if it could lead anywhere else."""
+    if not isinstance(target, str) or len(target) > 2000:
+        return fallback
+    # Parsed as a browser reads it: a backslash counts as a slash, and urlsplit drops tabs and
+    # newlines anywhere (so "/\t/evil" becomes "//evil", which has a host and is refused).
+    parts = urlsplit(target.replace("\\", "/"))
+    if not _is_local_path(parts):
+        return fallback
+    location = urlunsplit(
+        ("", "", *(quote(part, safe=_URL_SAFE) for part in parts[2:]))  # path, query, fragment
+    )
+    # What is sent is parsed once more: it must itself read as a path on this site.
+    return location if _is_local_path(urlsplit(location)) else fallback
 
 
 def check_same_origin() -> None:

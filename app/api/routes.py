@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app, jsonify, url_for
 from flask_wtf.csrf import generate_csrf
 
 from app import policy
@@ -14,6 +14,7 @@ from app.api.schemas import (
     LoginIn,
     MeOut,
     OkOut,
+    PasswordResetOut,
     PingOut,
     ShareIn,
     ShareOut,
@@ -27,6 +28,7 @@ from app.api.schemas import (
 from app.extensions import limiter
 from app.jobs.system import ping
 from app.security import (
+    LOGIN_LIMIT_SCOPE,
     check_same_origin,
     csrf_exempt,
     end_session,
@@ -50,10 +52,13 @@ Json = tuple[Any, int] | Any
     body=LoginIn,
     response=MeOut,
     auth=False,
-    responses={401: "Wrong email or password", 429: "Too many attempts"},
+    responses={
+        401: "Wrong email or password",
+        429: "Too many attempts from this client, or failed sign-ins for this email (Retry-After)",
+    },
 )
 @csrf_exempt
-@limiter.limit(login_rate_limit)
+@limiter.shared_limit(login_rate_limit, scope=LOGIN_LIMIT_SCOPE)
 def login(body: LoginIn) -> Json:
     check_same_origin()
     user = accounts.authenticate(body.email, body.password)
@@ -177,6 +182,26 @@ def create_share(video_id: int, body: ShareIn) -> Json:
 def revoke_share(video_id: int, share_id: int) -> Json:
     videos.revoke_share(signed_in_user(), video_id, share_id)
     return "", 204
+
+
+@operation(
+    bp,
+    "/admin/users/<int:user_id>/password-reset",
+    "POST",
+    summary="Reset a person's password (district administrators): their sessions and API "
+    "tokens end, and the answer holds a one-time link to choose a new one",
+    response=PasswordResetOut,
+    responses={400: "Your own password (change it on your account page)", 404: "No such person"},
+)
+def reset_password(user_id: int) -> Json:
+    user, code = accounts.reset_password(signed_in_user(), user_id)
+    return jsonify(
+        PasswordResetOut(
+            user=UserOut.of(user),
+            reset_url=url_for("web.password_reset", code=code, _external=True),
+            expires_in_days=accounts.RESET_DAYS,
+        ).model_dump(mode="json")
+    )
 
 
 @operation(bp, "/tokens", "GET", summary="Your personal API tokens", response=TokenOut, many=True)

@@ -197,6 +197,14 @@ class TokenCreatedOut(TokenOut):
     token: str = Field(description="The secret; shown once, never again")
 
 
+class PasswordResetOut(BaseModel):
+    user: UserOut
+    reset_url: str = Field(
+        description="Send it to the person: it works once, to choose a new password"
+    )
+    expires_in_days: int
+
+
 class OkOut(BaseModel):
     ok: bool = True
 

@@ -10,6 +10,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from app import policy
@@ -29,7 +30,7 @@ from app.models import (
     Video,
 )
 from app.models.base import utcnow
-from app.services import audit, frameworks
+from app.services import audit, frameworks, login_attempts
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 
 _hashers: dict[tuple[int, int], PasswordHasher] = {}
@@ -91,7 +92,11 @@ def find_user_by_email(email: str) -> User | None:
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """Return the active user these credentials belong to, or None (never saying why)."""
+    """Return the active user these credentials belong to, or None (never saying why).
+
+    Raises TooManyAttempts while this email is refused after repeated failures.
+    """
+    login_attempts.check(email)
     user = find_user_by_email(email) if email else None
     stored = user.password_hash if user and user.password_hash else _dummy_hash()
     try:
@@ -104,9 +109,12 @@ def authenticate(email: str, password: str) -> User | None:
             object_id=user.id if user else None,
             organization_id=user.organization_id if user else None,
         )
+        login_attempts.failed(email)
         return None
     if user is None or not user.active:
+        login_attempts.failed(email)
         return None
+    login_attempts.succeeded(email)
     if _hasher().check_needs_rehash(stored):
         user.password_hash = _hasher().hash(password)
     user.last_login_at = utcnow()
@@ -160,6 +168,18 @@ def _end_all_login_sessions(user: User, keep: str | None = None) -> None:
     ):
         if login.id != keep:
             login.ended_at = utcnow()
+
+
+def _revoke_all_api_tokens(user: User) -> int:
+    """Revoke every live token of the person; return how many there were."""
+    tokens = list(
+        db.session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        )
+    )
+    for token in tokens:
+        token.revoked_at = utcnow()
+    return len(tokens)
 
 
 def create_organization(name: str, slug: str) -> Organization:
@@ -247,10 +267,7 @@ def set_active(actor: User, user_id: int, active: bool) -> User:
     user.active = active
     if not active:
         _end_all_login_sessions(user)
-        for token in db.session.scalars(
-            select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-        ):
-            token.revoked_at = utcnow()
+        _revoke_all_api_tokens(user)
     audit.record(
         "user.activated" if active else "user.deactivated",
         actor=actor,
@@ -282,16 +299,99 @@ def set_role(actor: User, user_id: int, role: str) -> User:
     return user
 
 
-def change_password(user: User, current: str, new: str, keep_session: str | None = None) -> None:
-    """Change one's own password; every other login session ends."""
+def change_password(
+    user: User,
+    current: str,
+    new: str,
+    keep_session: str | None = None,
+    *,
+    revoke_tokens: bool,
+) -> int:
+    """Change one's own password; every other login session ends, and the tokens if chosen.
+
+    Returns how many personal API tokens were revoked.
+    """
     try:
         _hasher().verify(user.password_hash or _dummy_hash(), current)
     except (VerificationError, InvalidHashError) as exc:
         raise Invalid("The current password is not right.", field="current_password") from exc
     user.password_hash = hash_password(new)
     _end_all_login_sessions(user, keep=keep_session)
-    audit.record("user.password_changed", actor=user, object_type="user", object_id=user.id)
+    revoked = _revoke_all_api_tokens(user) if revoke_tokens else 0
+    audit.record(
+        "user.password_changed",
+        actor=user,
+        object_type="user",
+        object_id=user.id,
+        tokens_revoked=revoked,
+    )
     db.session.commit()
+    return revoked
+
+
+# --- password resets by an administrator ------------------------------------------------------
+
+RESET_DAYS = 3
+_RESET_SALT = "loupe.password-reset"
+# Not an argon2 hash, so no password matches it until the person chooses a new one.
+_RESET_MARK = "reset:"
+
+
+def _reset_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_RESET_SALT)
+
+
+def _password_fingerprint(user: User) -> str:
+    # The link is bound to the password state it was made for: once a new password is set
+    # (or another reset made), the fingerprint changes and the link is dead, so it works once.
+    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:24]
+
+
+def reset_password(actor: User, user_id: int) -> tuple[User, str]:
+    """Reset a person's password by an administrator: every session and token of theirs ends.
+
+    Returns the person and the secret code of a one-time link to choose a new password.
+    """
+    user = _managed_user(actor, user_id)
+    if user.id == actor.id:
+        raise Invalid("Change your own password on your account page.", field="user_id")
+    user.password_hash = _RESET_MARK + secrets.token_hex(16)
+    _end_all_login_sessions(user)
+    revoked = _revoke_all_api_tokens(user)
+    audit.record(
+        "user.password_reset",
+        actor=actor,
+        object_type="user",
+        object_id=user.id,
+        tokens_revoked=revoked,
+    )
+    db.session.commit()
+    code = _reset_serializer().dumps({"u": user.id, "p": _password_fingerprint(user)})
+    return user, code
+
+
+def open_password_reset(code: str) -> User:
+    """Return the person a reset link code is for, or raise NotFound if it is not valid."""
+    gone = NotFound(
+        "This password link is not valid any more. Ask your administrator for a new one."
+    )
+    try:
+        data = _reset_serializer().loads(code, max_age=RESET_DAYS * 24 * 3600)
+    except BadData as exc:
+        raise gone from exc
+    user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
+    if user is None or not user.active or data.get("p") != _password_fingerprint(user):
+        raise gone
+    return user
+
+
+def complete_password_reset(code: str, password: str) -> User:
+    """Set the new password chosen through a reset link (which then stops working)."""
+    user = open_password_reset(code)
+    user.password_hash = hash_password(password)
+    audit.record("user.password_reset_completed", actor=user, object_type="user", object_id=user.id)
+    db.session.commit()
+    return user
 
 
 def district_users(actor: User) -> list[User]:

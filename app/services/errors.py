@@ -49,3 +49,13 @@ class Conflict(ServiceError):
     """The request clashes with the current state."""
 
     status = 409
+
+
+class TooManyAttempts(ServiceError):
+    """Refused for a while; `retry_after` says how many seconds (sent as Retry-After)."""
+
+    status = 429
+
+    def __init__(self, message: str, *, retry_after: int, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.retry_after = retry_after

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -12,15 +21,17 @@ from app import policy
 from app.extensions import limiter
 from app.models import Role, User
 from app.security import (
+    LOGIN_LIMIT_SCOPE,
     current_session_id,
     end_session,
+    local_redirect_target,
     login_rate_limit,
     signed_in,
     signed_in_user,
     start_session,
 )
 from app.services import accounts, frameworks, videos
-from app.services.errors import ServiceError
+from app.services.errors import ServiceError, TooManyAttempts
 
 bp = Blueprint("web", __name__, template_folder="templates")
 
@@ -33,20 +44,23 @@ def login() -> str | Response:
     return render_template("login.html", email="", next=request.args.get("next", ""))
 
 
-def _safe_next(target: str) -> str:
-    # Only local paths: an absolute or scheme-relative URL would send people off-site.
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("web.home")
-
-
 @bp.post("/login")
-@limiter.limit(login_rate_limit)
+@limiter.shared_limit(login_rate_limit, scope=LOGIN_LIMIT_SCOPE)
 def login_post() -> str | Response | tuple[str, int]:
     """Sign in from the form."""
     email = request.form.get("email", "")[:254]
     password = request.form.get("password", "")[:1024]
-    user = accounts.authenticate(email, password)
+    try:
+        user = accounts.authenticate(email, password)
+    except TooManyAttempts as exc:
+        page = make_response(
+            render_template(
+                "login.html", email=email, next=request.form.get("next", ""), error=exc.message
+            ),
+            429,
+        )
+        page.headers["Retry-After"] = str(exc.retry_after)
+        return page
     if user is None:
         return render_template(
             "login.html",
@@ -55,7 +69,7 @@ def login_post() -> str | Response | tuple[str, int]:
             error="Wrong email or password.",
         ), 401
     start_session(user)
-    return redirect(_safe_next(request.form.get("next", "")))
+    return redirect(local_redirect_target(request.form.get("next"), url_for("web.home")))
 
 
 @bp.post("/logout")
@@ -142,7 +156,12 @@ def upload_page() -> str:
 @signed_in
 def account() -> str:
     """Show one's account and personal API tokens."""
-    return render_template("account.html", tokens=accounts.list_api_tokens(signed_in_user()))
+    tokens = accounts.list_api_tokens(signed_in_user())
+    return render_template(
+        "account.html",
+        tokens=tokens,
+        live_tokens=[t for t in tokens if t.revoked_at is None],
+    )
 
 
 @bp.post("/account/password")
@@ -151,16 +170,20 @@ def change_password() -> Response:
     """Change one's password; the session continues with a fresh cookie."""
     me = signed_in_user()
     try:
-        accounts.change_password(
+        revoked = accounts.change_password(
             me,
             request.form.get("current_password", ""),
             request.form.get("new_password", ""),
             keep_session=current_session_id(),
+            revoke_tokens=request.form.get("revoke_tokens") == "1",
         )
     except ServiceError as exc:
         flash(exc.message, "error")
         return redirect(url_for("web.account"))
-    flash("Password changed. Other sessions were signed out.", "success")
+    tokens = (
+        f" {revoked} API token{'s were' if revoked != 1 else ' was'} revoked." if revoked else ""
+    )
+    flash(f"Password changed. Other sessions were signed out.{tokens}", "success")
     return redirect(url_for("web.account"))
 
 
@@ -187,6 +210,8 @@ def admin_page() -> str:
         invitations=accounts.pending_invitations(me),
         frameworks=frameworks.list_frameworks(me),
         new_link=request.args.get("link"),
+        reset_link=request.args.get("reset_link"),
+        reset_days=accounts.RESET_DAYS,
     )
 
 
@@ -255,6 +280,25 @@ def admin_set_role(user_id: int) -> Response:
             f"{accounts.set_role(me, user_id, request.form.get('role', '')).name}'s role changed."
         )
     )
+
+
+@bp.post("/admin/users/<int:user_id>/password-reset")
+@signed_in
+def admin_reset_password(user_id: int) -> Response:
+    """Reset someone's password: their sessions and tokens end; the page shows their link."""
+    me = _admin()
+    try:
+        user, code = accounts.reset_password(me, user_id)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("web.admin"))
+    flash(
+        f"{user.name}'s password was reset: they were signed out everywhere and their API "
+        "tokens revoked. Send them the link below to choose a new password.",
+        "success",
+    )
+    link = url_for("web.password_reset", code=code, _external=True)
+    return redirect(url_for("web.admin", reset_link=link))
 
 
 @bp.post("/admin/invitations")
@@ -346,6 +390,25 @@ def invitation_accept(code: str) -> str | Response | tuple[str, int]:
         )
     except ServiceError as exc:
         return render_template("invite.html", invitation=inv, code=code, error=exc.message), 400
+    start_session(user)
+    return redirect(url_for("web.home"))
+
+
+@bp.get("/reset/<code>")
+def password_reset(code: str) -> str:
+    """Show the form to choose a new password after an administrator's reset."""
+    user = accounts.open_password_reset(code)
+    return render_template("reset_password.html", person=user)
+
+
+@bp.post("/reset/<code>")
+def password_reset_post(code: str) -> str | Response | tuple[str, int]:
+    """Set the new password and sign in."""
+    user = accounts.open_password_reset(code)
+    try:
+        user = accounts.complete_password_reset(code, request.form.get("password", ""))
+    except ServiceError as exc:
+        return render_template("reset_password.html", person=user, error=exc.message), 400
     start_session(user)
     return redirect(url_for("web.home"))
 

@@ -27,3 +27,9 @@ button?.addEventListener("click", async () => {
     result.textContent = err.message;
   }
 });
+
+// Actions that cannot be undone (a password reset ends sessions and tokens) ask first.
+document.addEventListener("submit", (event) => {
+  const question = event.target.closest("form[data-confirm]")?.dataset.confirm;
+  if (question && !window.confirm(question)) event.preventDefault();
+});

@@ -9,11 +9,12 @@ import pytest
 from flask import Flask
 
 from app.extensions import db
-from app.models import Invitation, Organization, Role, User
+from app.models import Invitation, LoginSession, Organization, Role, User
 from app.models.audit import AuditChangeError, AuditEvent
 from app.models.base import utcnow
 from app.services import accounts
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
+from tests.conftest import PASSWORD
 
 
 def test_only_admins_of_the_district_add_people(
@@ -153,3 +154,77 @@ def test_the_audit_trail_cannot_be_rewritten(app: Flask, make_user: Callable[...
     db.session.delete(event)
     with pytest.raises(AuditChangeError):
         db.session.commit()
+
+
+def live_sessions(user: User) -> int:
+    return (
+        db.session.query(LoginSession)
+        .filter(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
+        .count()
+    )
+
+
+def test_password_change_revokes_tokens_only_when_chosen(
+    app: Flask, make_user: Callable[..., User]
+) -> None:
+    user = make_user()
+    _, kept = accounts.create_api_token(user, "OBS on the classroom laptop")
+    assert (
+        accounts.change_password(user, PASSWORD, "a second long passphrase", revoke_tokens=False)
+        == 0
+    )
+    assert accounts.user_for_api_token(kept) == user
+
+    _, other = accounts.create_api_token(user, "grading script")
+    assert (
+        accounts.change_password(
+            user, "a second long passphrase", "a third long passphrase", revoke_tokens=True
+        )
+        == 2
+    )
+    assert accounts.user_for_api_token(kept) is None
+    assert accounts.user_for_api_token(other) is None
+    changes = db.session.query(AuditEvent).filter(AuditEvent.action == "user.password_changed")
+    assert [e.detail.get("tokens_revoked") for e in changes.order_by(AuditEvent.id)] == [0, 2]
+
+
+def test_admin_password_reset_ends_sessions_and_tokens(
+    app: Flask, district: Callable[..., Organization], make_user: Callable[..., User]
+) -> None:
+    admin, teacher = make_user("admin"), make_user("teacher")
+    _, token = accounts.create_api_token(teacher, "grading script")
+    accounts.open_login_session(teacher, "127.0.0.1", "laptop")
+    assert live_sessions(teacher) == 1
+
+    person, code = accounts.reset_password(admin, teacher.id)
+    assert person == teacher
+    assert accounts.user_for_api_token(token) is None
+    assert live_sessions(teacher) == 0
+    assert accounts.authenticate(teacher.email, PASSWORD) is None  # the old password is gone
+    assert accounts.open_password_reset(code) == teacher
+
+    # The link works once, for a password that meets the rules.
+    with pytest.raises(Invalid):
+        accounts.complete_password_reset(code, "short")
+    accounts.complete_password_reset(code, "a fresh long passphrase")
+    assert accounts.authenticate(teacher.email, "a fresh long passphrase") == teacher
+    with pytest.raises(NotFound):
+        accounts.complete_password_reset(code, "another long passphrase")
+    # A newer reset kills an older link; a tampered or foreign link is refused.
+    _, first = accounts.reset_password(admin, teacher.id)
+    _, second = accounts.reset_password(admin, teacher.id)
+    with pytest.raises(NotFound):
+        accounts.open_password_reset(first)
+    with pytest.raises(NotFound):
+        accounts.open_password_reset(second[:-2] + "xx")
+    assert accounts.open_password_reset(second) == teacher
+
+    # Only an administrator of the person's district, and not for their own password.
+    outsider = make_user("admin", org=district("elsewhere"))
+    for actor in (outsider, make_user("coach"), teacher):
+        with pytest.raises(NotFound):
+            accounts.reset_password(actor, admin.id if actor is teacher else teacher.id)
+    with pytest.raises(Invalid):
+        accounts.reset_password(admin, admin.id)
+    resets = db.session.query(AuditEvent).filter(AuditEvent.action == "user.password_reset")
+    assert [(e.actor_id, e.object_id) for e in resets] == [(admin.id, str(teacher.id))] * 3

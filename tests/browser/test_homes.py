@@ -128,3 +128,64 @@ def test_admin_manages_the_district(browser: Browser, live_server: LiveServer) -
     expect(joiner.get_by_text("This invitation link is not valid any more")).to_be_visible()
     guest.close()
     context.close()
+
+
+def test_password_reset_and_change_with_tokens(browser: Browser, live_server: LiveServer) -> None:
+    """An admin resets Ben's password; Ben sets a new one, then changes it revoking his token."""
+    admin_context = browser.new_context(viewport={"width": 1280, "height": 900})
+    admin = admin_context.new_page()
+    sign_in(admin, live_server, ADMIN)
+    admin.on("dialog", lambda dialog: dialog.accept())
+    row = admin.locator("table tbody tr", has_text=BEN)
+    row.get_by_role("button", name="Reset password").click()
+    expect(admin.get_by_text("Ben Carter's password was reset")).to_be_visible()
+    link = admin.get_by_label("Password link").input_value()
+    assert "/reset/" in link
+    screenshot(admin, "admin-password-reset")
+    admin_context.close()
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(link)
+    expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible()
+    screenshot(page, "password-reset")
+    page.get_by_label("New password", exact=True).fill("a brand new passphrase")
+    page.get_by_role("button", name="Save and sign in").click()
+    expect(page.get_by_role("heading", name="My lessons")).to_be_visible()
+
+    page.goto(f"{live_server.url}/account")
+    page.get_by_label("Name").fill("OBS on the classroom laptop")
+    page.get_by_role("button", name="Create token").click()
+    token = page.get_by_label("New token").input_value()
+    page.reload()
+    revoke = page.get_by_role("checkbox", name="Also revoke my 1 API token")
+    expect(revoke).to_be_checked()
+    screenshot(page, "account-password-tokens")
+    page.get_by_label("Current password").fill("a brand new passphrase")
+    page.get_by_label("New password", exact=True).fill("another new passphrase")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_text("1 API token was revoked.")).to_be_visible()
+    expect(page.locator(".badge-failed", has_text="Revoked")).to_have_count(1)
+    assert (
+        page.request.get(
+            f"{live_server.url}/api/me", headers={"Authorization": f"Bearer {token}"}
+        ).status
+        == 401
+    )
+    context.close()
+
+
+def test_sign_in_refused_after_repeated_failures(browser: Browser, live_server: LiveServer) -> None:
+    page = browser.new_page()
+    page.goto(f"{live_server.url}/login")
+    for _ in range(5):
+        page.get_by_label("Email").fill(MAYA)
+        page.get_by_label("Password").fill("not the password")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("alert")).to_be_visible()
+    page.get_by_label("Email").fill(MAYA)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("Too many failed sign-ins for this email")
+    screenshot(page, "login-refused")
+    page.close()
