@@ -139,7 +139,15 @@ ROUTES: dict[str, Expect] = {
         body=lambda s, me: {"data": {"name": "New Person", "password": PASSWORD}},
         session=True,
     ),
+    "web.password_reset": Expect(PUBLIC, args={"code": "reset_code"}),
+    "web.password_reset_post": Expect(
+        PUBLIC,
+        body=lambda s, me: {"data": {"password": "a new password 123"}},
+        args={"code": "reset_code"},
+        session=True,
+    ),
     "web.admin": Expect(ADMIN),
+    "web.admin_reset_password": Expect(ADMIN, args={"user_id": "resettable_user_id"}),
     "web.admin_create_user": Expect(
         ADMIN,
         body=lambda s, me: {
@@ -174,6 +182,7 @@ ROUTES: dict[str, Expect] = {
     "api.create_token": Expect(SIGNED_IN, body=lambda s, me: {"json": {"name": "walk"}}),
     "api.revoke_token": Expect(OWNER_ALONE),
     "api.system_ping": Expect(who(REFUSED, admin=OK)),
+    "api.reset_password": Expect(ADMIN, args={"user_id": "resettable_user_id"}),
     # lessons
     "api.list_videos": Expect(SIGNED_IN, lists=("lesson_id", WATCHERS)),
     "api.get_video": Expect(WATCH),
@@ -449,6 +458,24 @@ class Scene:
     @property
     def invitation_code(self) -> str:
         return self._invitation[1]
+
+    @property
+    def resettable_user_id(self) -> int:
+        """Return a fresh teacher of the home district, whose password a reset may take."""
+        admin = self._person("admin")
+        return accounts.create_user(
+            actor=None,
+            organization=admin.organization,
+            email=fresh_email(),
+            role="teacher",
+            password=PASSWORD,
+        ).id
+
+    @property
+    def reset_code(self) -> str:
+        """Return a one-time link code from an administrator's reset of a fresh teacher."""
+        _, code = accounts.reset_password(self._person("admin"), self.resettable_user_id)
+        return code
 
     @cached_property
     def user_id(self) -> int:
