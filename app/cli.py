@@ -305,16 +305,17 @@ def serve(host: str, port: int, with_demo: bool, with_worker: bool, with_rtc: bo
             seed_demo()
     children: list[subprocess.Popen[bytes]] = []
     try:
-        if with_rtc:
-            gateway = subprocess.Popen([sys.executable, "-m", "app.cli", "rtc-gateway"])
-            children.append(gateway)
-            _wait_for_gateway(app, gateway)
+        # The worker starts first: it boots while the gateway does.
         if with_worker:
             children.append(
                 subprocess.Popen(
                     [sys.executable, "-m", "app.cli", "worker", "--beat", "--loglevel=WARNING"]
                 )
             )
+        if with_rtc:
+            gateway = subprocess.Popen([sys.executable, "-m", "app.cli", "rtc-gateway"])
+            children.append(gateway)
+            _wait_for_gateway(app, gateway)
     except BaseException:
         _stop(children)
         raise
