@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -214,7 +216,16 @@ def rtc_gateway(host: str | None, port: int | None) -> None:
     gateway = Gateway(
         config.SECRET_KEY, config.DATA_DIR, grace_s=config.LIVE_GRACE_SECONDS, notify=notify
     )
-    asyncio.run(serve(gateway, host or config.RTC_HOST, port or config.RTC_PORT))
+    address, number = host or config.RTC_HOST, port or config.RTC_PORT
+    try:
+        asyncio.run(serve(gateway, address, number))
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        raise click.ClickException(
+            f"The rtc gateway cannot listen on {address}:{number}: the port is taken (another "
+            "Loupe's gateway or another program holds it). Stop it, or set LOUPE_RTC_PORT."
+        ) from exc
 
 
 @main.command("import")
@@ -293,14 +304,21 @@ def serve(host: str, port: int, with_demo: bool, with_worker: bool, with_rtc: bo
         if with_demo:
             seed_demo()
     children: list[subprocess.Popen[bytes]] = []
-    if with_worker:
-        children.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "app.cli", "worker", "--beat", "--loglevel=WARNING"]
+    try:
+        # The worker starts first: it boots while the gateway does.
+        if with_worker:
+            children.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "app.cli", "worker", "--beat", "--loglevel=WARNING"]
+                )
             )
-        )
-    if with_rtc:
-        children.append(subprocess.Popen([sys.executable, "-m", "app.cli", "rtc-gateway"]))
+        if with_rtc:
+            gateway = subprocess.Popen([sys.executable, "-m", "app.cli", "rtc-gateway"])
+            children.append(gateway)
+            _wait_for_gateway(app, gateway)
+    except BaseException:
+        _stop(children)
+        raise
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host  # noqa: S104
     click.echo("")
     click.echo(f"Loupe is running at http://{shown}:{port}/  (data in {app.config['DATA_DIR']})")
@@ -311,6 +329,35 @@ def serve(host: str, port: int, with_demo: bool, with_worker: bool, with_rtc: bo
         LoupeServer(app, host, port).run()
     finally:
         _stop(children)
+
+
+def _wait_for_gateway(app: Flask, gateway: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    """Return once our own gateway answers; stop with the reason if it cannot start."""
+    from app.rtc.client import GatewayForeign, GatewayUnavailable, verify_gateway
+
+    deadline = time.monotonic() + timeout
+    stranger: GatewayForeign | None = None
+    with app.app_context():
+        while True:
+            try:
+                verify_gateway(timeout=2)
+                return
+            except GatewayForeign as exc:
+                # Ours may still be starting while a stranger answers: it fails to bind soon.
+                stranger = exc
+            except GatewayUnavailable:
+                pass
+            if gateway.poll() is not None:
+                reason = stranger.message if stranger else "see its message above."
+                raise click.ClickException(
+                    f"The rtc gateway exited (code {gateway.returncode}); Loupe stops. {reason}"
+                )
+            if time.monotonic() > deadline:
+                reason = stranger.message if stranger else "it does not answer."
+                raise click.ClickException(
+                    f"The rtc gateway did not start within {timeout:g}s; Loupe stops. {reason}"
+                )
+            time.sleep(0.2)  # polling a starting process, not synchronising on an outcome
 
 
 def _stop(children: list[subprocess.Popen[bytes]]) -> None:

@@ -133,6 +133,9 @@ class Config:
         self.RTC_PORT = _int(env, "LOUPE_RTC_PORT", 5081)
         # A live lesson whose connection dropped resumes if it comes back within this time.
         self.LIVE_GRACE_SECONDS = float(env.get("LOUPE_LIVE_GRACE_SECONDS", "60"))
+        # A recording (raw classroom media) still waiting to become a lesson after this long
+        # is removed by the sweep: its job died for good (a lesson's merge is limited to 6 h).
+        self.RECORDING_RETENTION_HOURS = _int(env, "LOUPE_RECORDING_RETENTION_HOURS", 24)
         self.RTC_GATEWAY_URL = env.get(
             "LOUPE_RTC_GATEWAY_URL", f"http://127.0.0.1:{self.RTC_PORT}"
         ).rstrip("/")

@@ -62,6 +62,10 @@ def init_celery(app: Flask) -> Celery:
                 "task": "loupe.uploads.remove_expired",
                 "schedule": 3600.0,
             },
+            "remove-leftover-recordings": {
+                "task": "loupe.rtc.sweep_recordings",
+                "schedule": 600.0,
+            },
         },
         beat_schedule_filename=str(app.config["DATA_DIR"] / "celerybeat-schedule"),
     )

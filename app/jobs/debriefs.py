@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from flask import current_app
 from app.extensions import db
 from app.jobs.media import MEDIA_QUEUE
 from app.models import Debrief, RecordingState, User
+from app.rtc import folders
 from app.services import debriefs, processing, videos
 
 log = logging.getLogger("loupe.jobs.debriefs")
@@ -32,8 +32,12 @@ def compose_recording(debrief_id: int, recording: dict[str, Any]) -> None:
     from media_pipeline.errors import PipelineError
 
     debrief = db.session.get(Debrief, debrief_id)
-    if debrief is None or debrief.recording != RecordingState.PROCESSING:
-        return  # deleted, or composed already by an earlier delivery of this job
+    if debrief is None:
+        folders.remove(current_app.config["DATA_DIR"], "debrief", debrief_id)
+        return
+    if debrief.recording != RecordingState.PROCESSING:
+        debriefs.discard_recording(debrief_id, recording)  # composed by an earlier delivery
+        return
     names = {p.user_id: p.user.name for p in debrief.participants}
     # One tile a person: with several connections (a reload), the longest recording of each.
     best: dict[tuple[int, str], dict[str, Any]] = {}
@@ -66,6 +70,7 @@ def compose_recording(debrief_id: int, recording: dict[str, Any]) -> None:
         debrief.recording_error = str(exc)
         db.session.commit()
         debriefs.announce_recording(debrief)
+        debriefs.discard_recording(debrief_id, recording)  # refused for good: no raw media kept
         return
     for participant in debrief.participants:
         if participant.user_id != host.id and participant.user.active:
@@ -75,5 +80,4 @@ def compose_recording(debrief_id: int, recording: dict[str, Any]) -> None:
     db.session.commit()
     debriefs.announce_recording(debrief)
     # The per-track files are now in the composed video; nothing else needs them.
-    folder = current_app.config["DATA_DIR"] / "rtc" / f"debrief-{debrief_id}"
-    shutil.rmtree(folder, ignore_errors=True)
+    debriefs.discard_recording(debrief_id, recording)

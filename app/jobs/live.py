@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,8 @@ from flask import current_app
 from app.extensions import db
 from app.jobs.media import MEDIA_QUEUE
 from app.models import LiveStatus, LiveStream, Video, VideoStatus
-from app.services import live, processing
+from app.rtc import folders
+from app.services import debriefs, live, processing
 from app.storage import storage
 
 log = logging.getLogger("loupe.jobs.live")
@@ -43,12 +43,14 @@ def make_lesson_video(stream_id: int, recording: dict[str, Any]) -> None:
     from media_pipeline.compose import Segment, Track, merge
     from media_pipeline.errors import PipelineError
 
+    data_dir = current_app.config["DATA_DIR"]
     stream = db.session.get(LiveStream, stream_id)
-    if stream is None or stream.video_id is None:
+    video = db.session.get(Video, stream.video_id) if stream and stream.video_id else None
+    if stream is None or video is None or storage().source_path(video.id) is not None:
+        # Deleted (the classroom's raw recording must not outlive its lesson), or made
+        # already by an earlier delivery of this job.
+        folders.remove(data_dir, "live", stream_id)
         return
-    video = db.session.get(Video, stream.video_id)
-    if video is None or storage().source_path(video.id) is not None:
-        return  # deleted, or made already by an earlier delivery of this job
     parts: dict[int, dict[str, Track]] = {}
     size: tuple[int, int] | None = None
     for track in recording.get("tracks", []):
@@ -77,7 +79,22 @@ def make_lesson_video(stream_id: int, recording: dict[str, Any]) -> None:
         video.status = VideoStatus.FAILED
         video.failure_reason = f"The live lesson's recording could not be used: {exc}"
         db.session.commit()
+        folders.remove(data_dir, "live", stream_id)  # refused for good: keep no raw media
         return
     db.session.commit()
     processing.enqueue(video.id)
-    shutil.rmtree(current_app.config["DATA_DIR"] / "rtc" / f"live-{stream_id}", ignore_errors=True)
+    folders.remove(data_dir, "live", stream_id)  # now in the lesson's source
+
+
+@shared_task(name="loupe.rtc.sweep_recordings", ignore_result=True, time_limit=600)
+def sweep_recordings() -> int:
+    """Remove recording folders of live lessons and debriefs that nobody will use any more."""
+    removed = 0
+    data_dir = current_app.config["DATA_DIR"]
+    for kind, owner_id, path in folders.existing(data_dir):
+        kept = live.recording_kept if kind == "live" else debriefs.recording_kept
+        if not kept(owner_id, folders.quiet_s(path)):
+            log.info("removing the leftover recording %s", path)
+            folders.remove(data_dir, kind, owner_id)
+            removed += 1
+    return removed

@@ -1,8 +1,15 @@
-"""The web app's side of the gateway: signed requests to publish and to finish a recording."""
+"""The web app's side of the gateway: signed requests to publish and to finish a recording.
+
+Before a token or an offer leaves, the gateway proves it is this Loupe's own (it answers a
+fresh nonce with an HMAC made with the shared secret): with two instances on one machine,
+whatever holds the port may be another Loupe's gateway, which would only refuse our tokens.
+"""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from flask import current_app
@@ -17,6 +24,10 @@ class GatewayUnavailable(ServiceError):
     status = 503
 
 
+class GatewayForeign(GatewayUnavailable):
+    """Something answers at the gateway's address, but it is not this Loupe's gateway."""
+
+
 class GatewayRefused(ServiceError):
     """The gateway answered with an error; `status` is its HTTP status."""
 
@@ -25,15 +36,44 @@ class GatewayRefused(ServiceError):
         self.status = status
 
 
+NOT_RUNNING = (
+    "The recording service is not running; ask your administrator to start `loupe rtc-gateway`."
+)
+
+
+def verify_gateway(timeout: float = 5.0) -> None:
+    """Check that the gateway answering at RTC_GATEWAY_URL is this Loupe's own."""
+    base = current_app.config["RTC_GATEWAY_URL"]
+    nonce = secrets.token_urlsafe(24)
+    try:
+        answer = requests.get(f"{base}/v1/health", params={"nonce": nonce}, timeout=timeout)
+        data = answer.json()
+    except requests.ConnectionError as exc:
+        raise GatewayUnavailable(NOT_RUNNING) from exc
+    except (requests.RequestException, ValueError) as exc:
+        raise _foreign(base, loupe=False) from exc
+    if not isinstance(data, dict):
+        raise _foreign(base, loupe=False)
+    if not tokens.is_proof(current_app.config["SECRET_KEY"], nonce, data.get("proof")):
+        raise _foreign(base, loupe=data.get("service") == tokens.SERVICE)
+
+
+def _foreign(base: str, *, loupe: bool) -> GatewayForeign:
+    port = urlsplit(base).port
+    holder = "another Loupe's gateway" if loupe else "another program"
+    return GatewayForeign(
+        f"The recording service is not this Loupe's: {holder} holds port {port}. Stop it, "
+        "or run this Loupe with another LOUPE_RTC_PORT."
+    )
+
+
 def _post(path: str, body: dict[str, Any], timeout: float) -> dict[str, Any]:
+    verify_gateway()  # a token or an offer never goes to a stranger
     url = current_app.config["RTC_GATEWAY_URL"] + path
     try:
         answer = requests.post(url, json=body, timeout=timeout)
     except requests.RequestException as exc:
-        raise GatewayUnavailable(
-            "The recording service is not running; ask your administrator to start "
-            "`loupe rtc-gateway`."
-        ) from exc
+        raise GatewayUnavailable(NOT_RUNNING) from exc
     data: dict[str, Any] = answer.json() if answer.content else {}
     if answer.status_code >= 400:
         raise GatewayRefused(

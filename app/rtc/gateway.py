@@ -13,7 +13,9 @@ Internal HTTP API (bind it to localhost or a private network):
   POST /v1/whep       {token, sdp}  a viewer of a live lesson
   POST /v1/whep/end   {token, session}  the token names the person; only theirs ends
   POST /v1/whep/keep  {token}       close the viewers of a stream not in the token's `allowed`
-  GET  /v1/health                                  -> counts, dropped frames, memory
+  GET  /v1/health[?nonce=N]                        -> counts, dropped frames, memory, and
+                                                      with a nonce the proof that this gateway
+                                                      shares the web app's secret
 """
 
 from __future__ import annotations
@@ -164,8 +166,14 @@ class Gateway:
     async def health(self, request: web.Request) -> web.Response:
         sessions = [s for c in self.calls.values() for s in c.sessions.values()]
         recorders = [r for s in sessions for r in s.recorders]
+        # A web app knows its own gateway by this answer: another Loupe's on the same port
+        # (two instances on one machine) cannot make it without the secret.
+        nonce = request.query.get("nonce", "")
+        proof = tokens.prove(self.secret, nonce) if 0 < len(nonce) <= tokens.MAX_NONCE else None
         return web.json_response(
             {
+                "service": tokens.SERVICE,
+                "proof": proof,
                 "calls": len(self.calls),
                 "sessions": len(sessions),
                 "tracks": len(recorders),

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 SALT = "loupe.rtc.v1"
 MAX_AGE_S = 60
+SERVICE = "loupe-rtc"  # what a gateway's health check says it is, so a web app names a stranger
+PROOF_SALT = b"loupe.rtc.health.v1:"
+MAX_NONCE = 128
 
 
 class TokenError(Exception):
@@ -30,3 +35,13 @@ def verify(secret: str, token: str, *, act: str, max_age: int = MAX_AGE_S) -> di
     if not isinstance(claims, dict) or claims.get("act") != act:
         raise TokenError("The token is for something else.")
     return claims
+
+
+def prove(secret: str, nonce: str) -> str:
+    """Return the gateway's answer to a health check's nonce: an HMAC only the secret makes."""
+    return hmac.new(secret.encode(), PROOF_SALT + nonce.encode(), hashlib.sha256).hexdigest()
+
+
+def is_proof(secret: str, nonce: str, proof: object) -> bool:
+    """Answer whether proof is the answer to nonce of a gateway sharing the secret."""
+    return isinstance(proof, str) and hmac.compare_digest(proof, prove(secret, nonce))

@@ -40,6 +40,7 @@ from app.models.base import utcnow
 from app.policy import VideoAction
 from app.realtime import NAMESPACE, publish, user_room
 from app.rtc import client as rtc_client
+from app.rtc import folders
 from app.services import accounts, audit, richtext
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from app.services.videos import get_video
@@ -554,6 +555,8 @@ def _stop(debrief: Debrief, user: User, reason: str | None = None) -> Debrief:
             from app.jobs.debriefs import compose_recording
 
             compose_recording.delay(debrief.id, result)
+        else:
+            discard_recording(debrief.id, result)  # nothing worth composing
     debrief.recording_error = reason
     audit.record(
         "debrief.recording_stopped", actor=user, object_type="debrief", object_id=debrief.id
@@ -561,6 +564,29 @@ def _stop(debrief: Debrief, user: User, reason: str | None = None) -> Debrief:
     db.session.commit()
     announce_recording(debrief)
     return debrief
+
+
+def discard_recording(debrief_id: int, result: dict[str, Any]) -> None:
+    """Remove the files of one finished recording of a debrief (composed, or refused)."""
+    # Only its own files: the debrief may be recording again into the same folder.
+    paths = [str(t.get("path", "")) for t in result.get("tracks", []) if isinstance(t, dict)]
+    folders.discard(current_app.config["DATA_DIR"], "debrief", debrief_id, paths)
+
+
+def recording_kept(debrief_id: int, quiet_s: float) -> bool:
+    """Answer whether a debrief's recording folder may still be needed.
+
+    quiet_s is how long ago its folder was last written to.
+    """
+    debrief = db.session.get(Debrief, debrief_id)
+    if debrief is None:
+        return False
+    if debrief.recording in (RecordingState.ASKING, RecordingState.ON):
+        return True  # the gateway records (or is about to)
+    if debrief.recording == RecordingState.PROCESSING:
+        return quiet_s < float(current_app.config["RECORDING_RETENTION_HOURS"]) * 3600
+    # Off, done or failed: leftovers, unless a new recording has just begun writing.
+    return quiet_s < folders.WRITING_S
 
 
 def _host(user: User, debrief_id: int) -> Debrief:

@@ -12,18 +12,29 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import or_, select, update
 
 from app import policy
 from app.access import closes_channels
 from app.extensions import db
-from app.models import CoachAssignment, LiveStatus, LiveStream, SharePermission, User, Video
+from app.models import (
+    CoachAssignment,
+    LiveStatus,
+    LiveStream,
+    SharePermission,
+    User,
+    Video,
+    VideoStatus,
+)
 from app.models.base import utcnow
 from app.policy import VideoAction
 from app.realtime import lesson_room, publish, user_room
 from app.rtc import client as rtc_client
+from app.rtc import folders
 from app.services import audit, videos
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
+from app.storage import storage
 
 MAX_SDP = 64 * 1024
 OPEN = (LiveStatus.LIVE, LiveStatus.INTERRUPTED)  # a stream that may still be (or come back) live
@@ -70,7 +81,7 @@ def start(
                 # Ended while this offer was on its way (from another window): stop what the
                 # gateway just began for it; the lesson's recording is already being made.
                 with contextlib.suppress(ServiceError):
-                    rtc_client.live("whip-end", stream.id)
+                    _discard(stream.id, rtc_client.live("whip-end", stream.id))
                 raise Conflict("This lesson has just ended.")
             return stream, answer
     video = videos.create_video(
@@ -270,11 +281,36 @@ def recorded(stream_id: int, result: dict[str, Any]) -> None:
     """The stream is over: queue the making of its lesson video from the recording."""
     stream = db.session.get(LiveStream, stream_id)
     if stream is None or not _move(stream_id, LiveStatus.ENDED, ended_at=utcnow()):
+        _discard(stream_id, result)  # nobody will make a lesson of these tracks
         return
     _publish_status(stream)
     from app.jobs.live import make_lesson_video
 
     make_lesson_video.delay(stream.id, result)
+
+
+def _discard(stream_id: int, result: dict[str, Any]) -> None:
+    # Only the tracks of this result: the lesson's earlier segments may be merging meanwhile.
+    paths = [str(t.get("path", "")) for t in result.get("tracks", []) if isinstance(t, dict)]
+    folders.discard(current_app.config["DATA_DIR"], "live", stream_id, paths)
+
+
+def recording_kept(stream_id: int, quiet_s: float) -> bool:
+    """Answer whether a live lesson's recording folder may still be needed.
+
+    quiet_s is how long ago its folder was last written to.
+    """
+    stream = db.session.get(LiveStream, stream_id)
+    if stream is None:
+        return False
+    video = db.session.get(Video, stream.video_id) if stream.video_id else None
+    if stream.status in OPEN:
+        # The gateway may still write (even for a deleted lesson, until it lets go).
+        return video is not None or quiet_s < folders.WRITING_S
+    if video is None or video.status == VideoStatus.FAILED or storage().source_path(video.id):
+        return False  # deleted, refused, or already the lesson's source
+    retention = float(current_app.config["RECORDING_RETENTION_HOURS"]) * 3600
+    return quiet_s < retention  # still waiting for its merge
 
 
 def serialise(stream: LiveStream) -> dict[str, Any]:

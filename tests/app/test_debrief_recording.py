@@ -102,6 +102,9 @@ def test_a_consented_recording_becomes_a_shared_video(server: LiveServer) -> Non
         return state if state["state"] == "done" else None
 
     recording = wait_until(done, timeout=240, what="the recording to be composed")
+    # The raw per-person tracks go once they are in the composed video.
+    raw = server.data_dir / "rtc" / f"debrief-{debrief['id']}"
+    wait_until(lambda: not raw.exists(), timeout=30, what="the raw tracks to be removed")
 
     def ready() -> dict[str, Any] | None:
         video = ana.get(f"{server.url}/api/videos/{recording['video_id']}", timeout=10)

@@ -5,7 +5,9 @@ sits at its moment, and every refusal is clean."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+import os
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +15,12 @@ import pytest
 import requests
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaPlayer
+from flask import Flask
 
 from app.demo import DEMO_PASSWORD
-from app.services import accounts
+from app.extensions import db
+from app.models import LiveStream, User, Video
+from app.services import accounts, videos
 from tests.conftest import LiveServer, ffmpeg_available, need, start_server, stop_server, wait_until
 
 TEACHER = "ana.lopez@riverbend.example"  # on Maya Chen's caseload
@@ -152,6 +157,85 @@ def test_a_live_lesson_is_watched_annotated_and_recorded(server: LiveServer) -> 
     notes = coach.get(f"{server.url}/api/videos/{video_id}/annotations", timeout=10).json()
     assert [a["start_ms"] for a in notes["annotations"]] == [4000]
     assert notes["annotations"][0]["start_ms"] < video["duration_s"] * 1000
+
+
+def test_a_lesson_deleted_while_live_leaves_no_recording(server: LiveServer) -> None:
+    token = token_for(server, TEACHER)
+    bearer = {"Authorization": f"Bearer {token}"}
+
+    async def stream_then_delete() -> Path:
+        pc, answer = await go_live(server.url, token, "Deleted mid-lesson")
+        assert answer.status_code == 201, answer.text
+        video_id = int(answer.headers["Loupe-Video-Id"])
+        folder = server.data_dir / "rtc" / f"live-{answer.headers['Loupe-Stream-Id']}"
+        # The gateway writes the classroom to disk while the lesson is live.
+        # (Off the event loop, so the publisher's media keeps flowing meanwhile.)
+        await asyncio.to_thread(
+            wait_until, lambda: list(folder.glob("*.mkv")), 30, "the recording to start"
+        )
+        await asyncio.sleep(2)  # a few seconds of lesson, not a synchronisation wait
+        deleted = await asyncio.to_thread(
+            requests.delete, f"{server.url}/api/videos/{video_id}", headers=bearer, timeout=30
+        )
+        assert deleted.status_code == 204, deleted.text
+        # The teacher stops streaming (if deleting has not ended the stream already).
+        ended = await asyncio.to_thread(
+            requests.delete,
+            f"{server.url}{answer.headers['Location']}",
+            headers=bearer,
+            timeout=60,
+        )
+        assert ended.status_code in (200, 404), ended.text
+        await pc.close()
+        return folder
+
+    folder = asyncio.run(stream_then_delete())
+    wait_until(lambda: not folder.exists(), timeout=60, what="the raw recording to be removed")
+
+
+def test_the_sweep_removes_recordings_nobody_owns(
+    any_db_app: Flask, make_user: Callable[..., User], make_video: Callable[..., Video]
+) -> None:
+    from app.jobs.live import sweep_recordings
+    from app.rtc import folders
+
+    teacher = make_user("teacher")
+    on_air = LiveStream(
+        organization_id=teacher.organization_id,
+        owner_id=teacher.id,
+        video_id=make_video(teacher, title="Live now").id,
+    )
+    gone = make_video(teacher, title="Deleted while live")
+    orphan = LiveStream(organization_id=teacher.organization_id, owner_id=teacher.id)
+    orphan.video_id = gone.id
+    db.session.add_all([on_air, orphan])
+    db.session.commit()
+    videos.delete_video(teacher, gone.id)
+    data_dir: Path = any_db_app.config["DATA_DIR"]
+
+    def leave(kind: folders.Kind, owner_id: int, age_s: float = 0) -> Path:
+        path = folders.folder(data_dir, kind, owner_id)
+        path.mkdir(parents=True)
+        track = path / "00-abc-video.mkv"
+        track.write_bytes(b"classroom")
+        then = time.time() - age_s
+        for item in (track, path):
+            os.utime(item, (then, then))
+        return path
+
+    kept = leave("live", on_air.id)
+    leave("live", on_air.id + orphan.id + 100)  # no such stream
+    leave("live", orphan.id, age_s=3600)  # lesson deleted, gateway long gone
+    leave("debrief", 4242)
+    stray = data_dir / "rtc" / "notes"  # not a recording: left alone
+    stray.mkdir()
+
+    assert sweep_recordings() == 3
+    assert [p.name for p in sorted((data_dir / "rtc").iterdir())] == [kept.name, stray.name]
+    # While the gateway may still write for the deleted lesson, its folder stays.
+    writing = leave("live", orphan.id)
+    assert sweep_recordings() == 0
+    assert writing.exists()
 
 
 def test_live_refusals(server: LiveServer) -> None:
