@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from werkzeug.exceptions import ClientDisconnected
 
 from app import policy
@@ -108,6 +108,16 @@ def quota_used(user: User) -> int:
     return int(stored or 0) + int(pending or 0)
 
 
+def _lock_owner(user: User) -> None:
+    """Take the owner's row lock for the rest of the transaction (every web process waits)."""
+    # A write, not SELECT ... FOR UPDATE: PostgreSQL locks the row, and SQLite takes its one
+    # writer lock *before* the quota is read (a read first would see a stale snapshot).
+    db.session.execute(
+        update(User).where(User.id == user.id).values(id=User.id),
+        execution_options={"synchronize_session": False},
+    )
+
+
 def _expiry() -> timedelta:
     return timedelta(hours=int(current_app.config["UPLOAD_EXPIRY_HOURS"]))
 
@@ -124,6 +134,7 @@ def create_upload(user: User, length: int | None, raw_metadata: str | None) -> U
     if length > limit:
         raise TooLarge(f"The file is too large: lessons can be up to {limit / 1024**3:.0f} GB.")
     quota = int(current_app.config["USER_QUOTA_BYTES"])
+    _lock_owner(user)  # held until the commit below, so the check and the reservation are one
     used = quota_used(user)
     if used + length > quota:
         free = max(0, quota - used) / 1024**3
