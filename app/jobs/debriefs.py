@@ -12,7 +12,7 @@ from celery import shared_task
 from flask import current_app
 
 from app.extensions import db
-from app.jobs.media import MEDIA_QUEUE
+from app.jobs.media import MEDIA_QUEUE, unexpected
 from app.models import Debrief, RecordingState, User
 from app.services import debriefs, processing, videos
 
@@ -60,10 +60,12 @@ def compose_recording(debrief_id: int, recording: dict[str, Any]) -> None:
             made = processing.ingest(
                 host, out, title=f"Debrief: {debrief.video_title} ({day})", original_name="x.mp4"
             )
-    except PipelineError as exc:
-        log.warning("debrief %s recording failed: %s", debrief_id, exc)
+    except Exception as exc:
+        # Any error, not only the pipeline's, ends the job visibly: never left "processing".
+        log.warning("debrief %s recording failed: %s", debrief_id, exc, exc_info=True)
+        db.session.rollback()
         debrief.recording = RecordingState.FAILED
-        debrief.recording_error = str(exc)
+        debrief.recording_error = exc.reason if isinstance(exc, PipelineError) else unexpected(exc)
         db.session.commit()
         debriefs.announce_recording(debrief)
         return

@@ -12,7 +12,7 @@ from celery import shared_task
 from flask import current_app
 
 from app.extensions import db
-from app.jobs.media import MEDIA_QUEUE
+from app.jobs.media import MEDIA_QUEUE, unexpected
 from app.models import LiveStatus, LiveStream, Video, VideoStatus
 from app.services import live, processing
 from app.storage import storage
@@ -70,12 +70,15 @@ def make_lesson_video(stream_id: int, recording: dict[str, Any]) -> None:
             )
             stored = storage().store_source(video.id, out, ".mp4")
             video.source_bytes = stored.stat().st_size
-    except PipelineError as exc:
-        log.warning("live %s: no recording: %s", stream_id, exc)
+    except Exception as exc:
+        # Any error, not only the pipeline's, ends the job visibly: never left "processing".
+        log.warning("live %s: no recording: %s", stream_id, exc, exc_info=True)
+        db.session.rollback()
+        reason = exc.reason if isinstance(exc, PipelineError) else unexpected(exc)
         stream.status = LiveStatus.FAILED
-        stream.failure_reason = str(exc)
+        stream.failure_reason = reason
         video.status = VideoStatus.FAILED
-        video.failure_reason = f"The live lesson's recording could not be used: {exc}"
+        video.failure_reason = f"The live lesson's recording could not be used: {reason}"
         db.session.commit()
         return
     db.session.commit()
