@@ -34,26 +34,26 @@ def compose_recording(debrief_id: int, recording: dict[str, Any]) -> None:
     debrief = db.session.get(Debrief, debrief_id)
     if debrief is None or debrief.recording != RecordingState.PROCESSING:
         return  # deleted, or composed already by an earlier delivery of this job
-    names = {p.user_id: p.user.name for p in debrief.participants}
-    # One tile a person: with several connections (a reload), the longest recording of each.
-    best: dict[tuple[int, str], dict[str, Any]] = {}
-    for track in recording.get("tracks", []):
-        key = (int(track["user_id"]), str(track["kind"]))
-        if key not in best or track["frames"] > best[key]["frames"]:
-            best[key] = track
-    people = []
-    for user_id in sorted({uid for uid, _ in best}):
-        video, audio = best.get((user_id, "video")), best.get((user_id, "audio"))
-        people.append(
-            Participant(
-                names.get(user_id, "Participant"),
-                video=Track(Path(video["path"]), float(video["offset_s"])) if video else None,
-                audio=Track(Path(audio["path"]), float(audio["offset_s"])) if audio else None,
-            )
-        )
-    host = db.session.get(User, debrief.created_by_id)
-    assert host is not None
     try:
+        names = {p.user_id: p.user.name for p in debrief.participants}
+        # One tile a person: with several connections (a reload), the longest recording of each.
+        best: dict[tuple[int, str], dict[str, Any]] = {}
+        for track in recording.get("tracks", []):
+            key = (int(track["user_id"]), str(track["kind"]))
+            if key not in best or track["frames"] > best[key]["frames"]:
+                best[key] = track
+        people = []
+        for user_id in sorted({uid for uid, _ in best}):
+            video, audio = best.get((user_id, "video")), best.get((user_id, "audio"))
+            people.append(
+                Participant(
+                    names.get(user_id, "Participant"),
+                    video=Track(Path(video["path"]), float(video["offset_s"])) if video else None,
+                    audio=Track(Path(audio["path"]), float(audio["offset_s"])) if audio else None,
+                )
+            )
+        host = db.session.get(User, debrief.created_by_id)
+        assert host is not None
         with tempfile.TemporaryDirectory(dir=current_app.config["DATA_DIR"]) as tmp:
             out = compose(people, float(recording["duration_s"]), Path(tmp) / "debrief.mp4")
             day = (debrief.started_at or debrief.created_at).strftime("%b %-d, %Y")

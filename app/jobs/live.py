@@ -49,18 +49,18 @@ def make_lesson_video(stream_id: int, recording: dict[str, Any]) -> None:
     video = db.session.get(Video, stream.video_id)
     if video is None or storage().source_path(video.id) is not None:
         return  # deleted, or made already by an earlier delivery of this job
-    parts: dict[int, dict[str, Track]] = {}
-    size: tuple[int, int] | None = None
-    for track in recording.get("tracks", []):
-        parts.setdefault(int(track["segment"]), {})[track["kind"]] = Track(
-            Path(track["path"]), float(track["offset_s"])
-        )
-        if track["kind"] == "video" and track.get("size") and size is None:
-            size = (int(track["size"][0]), int(track["size"][1]))
-    segments = [
-        Segment(video=p.get("video"), audio=p.get("audio")) for _, p in sorted(parts.items())
-    ]
     try:
+        parts: dict[int, dict[str, Track]] = {}
+        size: tuple[int, int] | None = None
+        for track in recording.get("tracks", []):
+            parts.setdefault(int(track["segment"]), {})[track["kind"]] = Track(
+                Path(track["path"]), float(track["offset_s"])
+            )
+            if track["kind"] == "video" and track.get("size") and size is None:
+                size = (int(track["size"][0]), int(track["size"][1]))
+        segments = [
+            Segment(video=p.get("video"), audio=p.get("audio")) for _, p in sorted(parts.items())
+        ]
         with tempfile.TemporaryDirectory(dir=current_app.config["DATA_DIR"]) as tmp:
             out = merge(
                 segments,
