@@ -119,6 +119,10 @@ class Config:
         self.MEDIA_LOUDNORM = env.get("LOUPE_MEDIA_LOUDNORM", "") == "1"
         # A processing job that has not reported for this long is presumed dead and run again.
         self.STALLED_JOB_SECONDS = _int(env, "LOUPE_STALLED_JOB_SECONDS", 300)
+        # A job is tried this often (retries and stall sweeps count) before the lesson fails.
+        self.MAX_JOB_ATTEMPTS = max(1, _int(env, "LOUPE_MAX_JOB_ATTEMPTS", 3))
+        # The first retry of a transient failure waits this long; each further one twice as long.
+        self.RETRY_BACKOFF_SECONDS = _int(env, "LOUPE_RETRY_BACKOFF_SECONDS", 30)
         # The demo district gets generated lesson videos unless this is 0 (tests bring their own).
         self.DEMO_LESSONS = env.get("LOUPE_DEMO_LESSONS", "1") != "0"
         self.SWEEP_INTERVAL_SECONDS = _int(env, "LOUPE_SWEEP_INTERVAL_SECONDS", 60)

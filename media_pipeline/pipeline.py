@@ -25,6 +25,7 @@ Design (see the package README in the final report for figures):
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
 import os
 import threading
@@ -178,8 +179,24 @@ def process(
     start, ``Progress.playable`` turns True), then the full set. Any other source gets a growing
     preview of the encode's finished segments while it runs, then the full set. Every swap is
     atomic. On any failure or cancel, outdir is put back as it was before the call and no temp
-    folder remains.
+    folder remains. A full disk is a transient PipelineError like ffmpeg's own.
     """
+    try:
+        return _process(source, outdir, settings, on_progress, cancel)
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise PipelineError(runner.DISK_FULL, transient=True, detail=str(exc)) from exc
+        raise
+
+
+def _process(
+    source: Path,
+    outdir: Path,
+    settings: ProcessSettings = ProcessSettings(),  # noqa: B008 - frozen, so a shared default is safe
+    on_progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> Manifest:
+    """Run the pipeline (see process)."""
     started = time.monotonic()
     source = Path(source).resolve()
     outdir = Path(outdir).absolute()

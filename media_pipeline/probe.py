@@ -13,7 +13,13 @@ from typing import Any
 
 from media_pipeline.errors import PipelineError
 from media_pipeline.model import AudioInfo, Limits, MediaInfo, VideoInfo
-from media_pipeline.runner import FFPROBE, FORMAT_WHITELIST, PROTOCOL_WHITELIST, source_url
+from media_pipeline.runner import (
+    FFPROBE,
+    FORMAT_WHITELIST,
+    PROTOCOL_WHITELIST,
+    source_url,
+    tool_missing,
+)
 from media_pipeline.words import span
 
 NOT_A_VIDEO = "This file is not a video we can read."
@@ -181,6 +187,8 @@ def _run_ffprobe(path: Path, extra: list[str]) -> dict[str, Any]:
         )
     except subprocess.TimeoutExpired as exc:
         raise PipelineError(NOT_A_VIDEO, detail="ffprobe timed out") from exc
+    except (FileNotFoundError, PermissionError) as exc:
+        raise tool_missing(FFPROBE, exc) from exc
     stderr = done.stderr.decode("utf-8", "replace")
     if done.returncode != 0:
         if "moov atom not found" in stderr and _looks_like_iso(path):

@@ -33,8 +33,21 @@ def _die_with_parent() -> None:
         _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
-FFMPEG = shutil.which("ffmpeg") or "/usr/bin/ffmpeg"
-FFPROBE = shutil.which("ffprobe") or "/usr/bin/ffprobe"
+DISK_FULL = "The server ran out of disk space; processing will be retried."
+# Found on PATH only: a server without them must say so, not run some other copy.
+FFMPEG = shutil.which("ffmpeg") or "ffmpeg"
+FFPROBE = shutil.which("ffprobe") or "ffprobe"
+
+
+def tool_missing(program: str, exc: OSError) -> PipelineError:
+    """Describe a video tool that could not be started (not installed, not executable)."""
+    name = os.path.basename(program)
+    return PipelineError(
+        f"The server cannot process videos: its video tool {name} is missing or cannot run. "
+        "Ask your administrator, then try again.",
+        detail=f"{program}: {exc}",
+    )
+
 
 # Demuxers an upload may be opened with; anything else (hls, concat, image2, tty...) is refused
 # before it can read a second file. Names must match ffmpeg's demuxer names.
@@ -158,15 +171,18 @@ def run(
     with tempfile.TemporaryFile() as errfile:
         # argv is a list built by this package (never a shell); the input is opened with a
         # demuxer and protocol whitelist.
-        proc = subprocess.Popen(  # noqa: S603
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=errfile,
-            cwd=cwd,
-            start_new_session=True,
-            preexec_fn=_die_with_parent,  # one prctl call: safe between fork and exec
-        )
+        try:
+            proc = subprocess.Popen(  # noqa: S603
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=errfile,
+                cwd=cwd,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,  # one prctl call: safe between fork and exec
+            )
+        except (FileNotFoundError, PermissionError) as exc:
+            raise tool_missing(program, exc) from exc
         reader = threading.Thread(target=_reader, args=(proc.stdout, state, lock), daemon=True)
         reader.start()
         failure: PipelineError | None = None
@@ -229,11 +245,7 @@ def run(
             "Processing was interrupted; it will be retried.", transient=True, detail=detail
         )
     if "No space left on device" in stderr:
-        raise PipelineError(
-            "The server ran out of disk space; processing will be retried.",
-            transient=True,
-            detail=detail,
-        )
+        raise PipelineError(DISK_FULL, transient=True, detail=detail)
     if "Cannot allocate memory" in stderr:
         raise PipelineError(
             "The server ran out of memory; processing will be retried.",

@@ -122,7 +122,11 @@ def discover() -> Response:
     summary="tus creation (and creation-with-upload): Upload-Length, Upload-Metadata "
     "(filename, title, subject, grade, recorded_at)",
     status=201,
-    responses={413: "Too large, or over your storage quota", 412: "Missing Tus-Resumable"},
+    responses={
+        413: "Too large, or over your storage quota",
+        412: "Missing Tus-Resumable",
+        507: "The server is out of storage space; the upload keeps what it had stored",
+    },
 )
 @streams_body
 def create() -> Response:
@@ -168,6 +172,7 @@ def offset(upload_id: str) -> Response:
         415: "Content-Type must be application/offset+octet-stream",
         423: "Another request is writing this upload",
         460: "Checksum mismatch; the chunk was discarded",
+        507: "The server is out of storage space; the offset stays at the last stored byte",
     },
 )
 @streams_body

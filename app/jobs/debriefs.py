@@ -11,7 +11,7 @@ from celery import shared_task
 from flask import current_app
 
 from app.extensions import db
-from app.jobs.media import MEDIA_QUEUE
+from app.jobs.media import MEDIA_QUEUE, unexpected
 from app.models import Debrief, RecordingState, User
 from app.rtc import folders
 from app.services import debriefs, processing, videos
@@ -38,36 +38,38 @@ def compose_recording(debrief_id: int, recording: dict[str, Any]) -> None:
     if debrief.recording != RecordingState.PROCESSING:
         debriefs.discard_recording(debrief_id, recording)  # composed by an earlier delivery
         return
-    names = {p.user_id: p.user.name for p in debrief.participants}
-    # One tile a person: with several connections (a reload), the longest recording of each.
-    best: dict[tuple[int, str], dict[str, Any]] = {}
-    for track in recording.get("tracks", []):
-        key = (int(track["user_id"]), str(track["kind"]))
-        if key not in best or track["frames"] > best[key]["frames"]:
-            best[key] = track
-    people = []
-    for user_id in sorted({uid for uid, _ in best}):
-        video, audio = best.get((user_id, "video")), best.get((user_id, "audio"))
-        people.append(
-            Participant(
-                names.get(user_id, "Participant"),
-                video=Track(Path(video["path"]), float(video["offset_s"])) if video else None,
-                audio=Track(Path(audio["path"]), float(audio["offset_s"])) if audio else None,
-            )
-        )
-    host = db.session.get(User, debrief.created_by_id)
-    assert host is not None
     try:
+        names = {p.user_id: p.user.name for p in debrief.participants}
+        # One tile a person: with several connections (a reload), the longest recording of each.
+        best: dict[tuple[int, str], dict[str, Any]] = {}
+        for track in recording.get("tracks", []):
+            key = (int(track["user_id"]), str(track["kind"]))
+            if key not in best or track["frames"] > best[key]["frames"]:
+                best[key] = track
+        people = []
+        for user_id in sorted({uid for uid, _ in best}):
+            video, audio = best.get((user_id, "video")), best.get((user_id, "audio"))
+            people.append(
+                Participant(
+                    names.get(user_id, "Participant"),
+                    video=Track(Path(video["path"]), float(video["offset_s"])) if video else None,
+                    audio=Track(Path(audio["path"]), float(audio["offset_s"])) if audio else None,
+                )
+            )
+        host = db.session.get(User, debrief.created_by_id)
+        assert host is not None
         with tempfile.TemporaryDirectory(dir=current_app.config["DATA_DIR"]) as tmp:
             out = compose(people, float(recording["duration_s"]), Path(tmp) / "debrief.mp4")
             day = (debrief.started_at or debrief.created_at).strftime("%b %-d, %Y")
             made = processing.ingest(
                 host, out, title=f"Debrief: {debrief.video_title} ({day})", original_name="x.mp4"
             )
-    except PipelineError as exc:
-        log.warning("debrief %s recording failed: %s", debrief_id, exc)
+    except Exception as exc:
+        # Any error, not only the pipeline's, ends the job visibly: never left "processing".
+        log.warning("debrief %s recording failed: %s", debrief_id, exc, exc_info=True)
+        db.session.rollback()
         debrief.recording = RecordingState.FAILED
-        debrief.recording_error = str(exc)
+        debrief.recording_error = exc.reason if isinstance(exc, PipelineError) else unexpected(exc)
         db.session.commit()
         debriefs.announce_recording(debrief)
         debriefs.discard_recording(debrief_id, recording)  # refused for good: no raw media kept

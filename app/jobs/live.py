@@ -11,7 +11,7 @@ from celery import shared_task
 from flask import current_app
 
 from app.extensions import db
-from app.jobs.media import MEDIA_QUEUE
+from app.jobs.media import MEDIA_QUEUE, unexpected
 from app.models import LiveStatus, LiveStream, Video, VideoStatus
 from app.rtc import folders
 from app.services import debriefs, live, processing
@@ -51,18 +51,18 @@ def make_lesson_video(stream_id: int, recording: dict[str, Any]) -> None:
         # already by an earlier delivery of this job.
         folders.remove(data_dir, "live", stream_id)
         return
-    parts: dict[int, dict[str, Track]] = {}
-    size: tuple[int, int] | None = None
-    for track in recording.get("tracks", []):
-        parts.setdefault(int(track["segment"]), {})[track["kind"]] = Track(
-            Path(track["path"]), float(track["offset_s"])
-        )
-        if track["kind"] == "video" and track.get("size") and size is None:
-            size = (int(track["size"][0]), int(track["size"][1]))
-    segments = [
-        Segment(video=p.get("video"), audio=p.get("audio")) for _, p in sorted(parts.items())
-    ]
     try:
+        parts: dict[int, dict[str, Track]] = {}
+        size: tuple[int, int] | None = None
+        for track in recording.get("tracks", []):
+            parts.setdefault(int(track["segment"]), {})[track["kind"]] = Track(
+                Path(track["path"]), float(track["offset_s"])
+            )
+            if track["kind"] == "video" and track.get("size") and size is None:
+                size = (int(track["size"][0]), int(track["size"][1]))
+        segments = [
+            Segment(video=p.get("video"), audio=p.get("audio")) for _, p in sorted(parts.items())
+        ]
         with tempfile.TemporaryDirectory(dir=current_app.config["DATA_DIR"]) as tmp:
             out = merge(
                 segments,
@@ -72,12 +72,15 @@ def make_lesson_video(stream_id: int, recording: dict[str, Any]) -> None:
             )
             stored = storage().store_source(video.id, out, ".mp4")
             video.source_bytes = stored.stat().st_size
-    except PipelineError as exc:
-        log.warning("live %s: no recording: %s", stream_id, exc)
+    except Exception as exc:
+        # Any error, not only the pipeline's, ends the job visibly: never left "processing".
+        log.warning("live %s: no recording: %s", stream_id, exc, exc_info=True)
+        db.session.rollback()
+        reason = exc.reason if isinstance(exc, PipelineError) else unexpected(exc)
         stream.status = LiveStatus.FAILED
-        stream.failure_reason = str(exc)
+        stream.failure_reason = reason
         video.status = VideoStatus.FAILED
-        video.failure_reason = f"The live lesson's recording could not be used: {exc}"
+        video.failure_reason = f"The live lesson's recording could not be used: {reason}"
         db.session.commit()
         folders.remove(data_dir, "live", stream_id)  # refused for good: keep no raw media
         return

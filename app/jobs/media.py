@@ -10,6 +10,7 @@ from typing import Any
 from celery import Task, shared_task
 from flask import current_app
 
+from app.extensions import db
 from app.services import processing
 from app.storage import storage
 
@@ -62,50 +63,72 @@ def ffmpeg_threads() -> int:
     queue=MEDIA_QUEUE,
     acks_late=True,
     reject_on_worker_lost=True,
-    max_retries=3,
+    max_retries=None,  # bounded by MAX_JOB_ATTEMPTS, counted on the video's row
     time_limit=5 * 3600,
     soft_time_limit=5 * 3600 - 300,
 )
 def process_video(self: Task, video_id: int, force: bool = False) -> None:
     """Turn a video's upload into playback files; safe to run again at any time."""
-    from media_pipeline import PipelineError, ProcessSettings, process
+    from media_pipeline import PipelineError
 
     job_id = str(self.request.id or f"eager-{video_id}")
     video = processing.claim(video_id, job_id, force=force)
     if video is None:
         return
+    cancel = threading.Event()
+    try:
+        manifest = _run_pipeline(video_id, job_id, cancel)
+    except PipelineError as exc:
+        if cancel.is_set():
+            _forget_if_deleted(video_id)
+            return
+        delay = processing.attempt_failed(video_id, job_id, exc.reason, transient=exc.transient)
+        if delay is not None:
+            log.warning("video %s: transient failure, retrying: %s", video_id, exc.reason)
+            raise self.retry(countdown=delay) from exc
+        return
+    except Exception as exc:
+        # Anything else (a bug, the database, the disk) still ends the attempt visibly.
+        log.exception("video %s: processing failed unexpectedly", video_id)
+        db.session.rollback()
+        processing.attempt_failed(video_id, job_id, unexpected(exc), transient=False)
+        return
+    if manifest is None:
+        return
+    if processing.finish(video_id, job_id, manifest) is None:
+        _forget_if_deleted(video_id)
+
+
+def unexpected(exc: BaseException) -> str:
+    """Describe an error no code path expected, in words the video's owner can act on."""
+    return (
+        f"Processing stopped because of an error on the server ({type(exc).__name__}). "
+        "Try again; if it keeps failing, tell your administrator."
+    )
+
+
+def _run_pipeline(video_id: int, job_id: str, cancel: threading.Event) -> dict[str, Any] | None:
+    from media_pipeline import ProcessSettings, process
+
     source = storage().source_path(video_id)
     if source is None:
         processing.fail(video_id, job_id, "The uploaded file is missing; upload the lesson again.")
-        return
+        return None
     processing.record_source_digest(video_id, source)
     settings = ProcessSettings(
         ladder=tuple(current_app.config["MEDIA_LADDER"]),
         threads=ffmpeg_threads(),
         loudnorm=bool(current_app.config["MEDIA_LOUDNORM"]),
     )
-    cancel = threading.Event()
     reporter = ProgressReporter(video_id, job_id, cancel)
-    try:
-        manifest = process(
-            source, storage().output_dir(video_id), settings, on_progress=reporter, cancel=cancel
-        )
-    except PipelineError as exc:
-        if cancel.is_set():
-            _forget_if_deleted(video_id)
-            return
-        if exc.transient and self.request.retries < self.max_retries:
-            log.warning("video %s: transient failure, retrying: %s", video_id, exc.reason)
-            raise self.retry(countdown=30 * 2**self.request.retries) from exc
-        processing.fail(video_id, job_id, exc.reason)
-        return
-    if processing.finish(video_id, job_id, manifest.to_dict()) is None:
-        _forget_if_deleted(video_id)
+    manifest = process(
+        source, storage().output_dir(video_id), settings, on_progress=reporter, cancel=cancel
+    )
+    return manifest.to_dict()
 
 
 def _forget_if_deleted(video_id: int) -> None:
     # The video was deleted while its job ran: whatever the job published goes too.
-    from app.extensions import db
     from app.models import Video
 
     if db.session.get(Video, video_id) is None:
@@ -114,7 +137,7 @@ def _forget_if_deleted(video_id: int) -> None:
 
 @shared_task(name="loupe.media.sweep", ignore_result=True, time_limit=120)
 def sweep_stalled_jobs() -> None:
-    """Queue again every video whose processing job died or was lost."""
-    for video_id in processing.stalled_video_ids():
+    """Queue again every video whose processing job died or was lost (while attempts remain)."""
+    for video_id in processing.sweep():
         log.warning("video %s: processing stalled or lost, queueing it again", video_id)
         process_video.delay(video_id)

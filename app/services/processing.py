@@ -112,6 +112,10 @@ def claim(video_id: int, job_id: str, *, force: bool = False) -> Video | None:
     if video.status == VideoStatus.PROCESSING and running != job_id and _heartbeat_is_fresh(video):
         db.session.rollback()
         return None  # another worker is on it and alive
+    attempt = int(video.processing.get("attempt", 0)) + 1
+    if attempt > int(current_app.config["MAX_JOB_ATTEMPTS"]):
+        _give_up(video)
+        return None
     video.status = VideoStatus.PROCESSING
     video.failure_reason = None
     video.processing = {
@@ -120,11 +124,19 @@ def claim(video_id: int, job_id: str, *, force: bool = False) -> Video | None:
         "stage": "queued",
         "percent": 0.0,
         "playable": False,
-        "attempt": int(video.processing.get("attempt", 0)) + 1,
+        "attempt": attempt,
+        "last_error": video.processing.get("last_error"),
     }
     db.session.commit()
     _announce_status(video)
     return video
+
+
+def _give_up(video: Video) -> None:
+    """Fail a video whose every allowed attempt failed or stalled."""
+    tries = int(current_app.config["MAX_JOB_ATTEMPTS"])
+    last = video.processing.get("last_error") or "the processing job stopped responding."
+    _mark_failed(video, f"Processing failed {tries} times; the last time: {last}")
 
 
 def _held_by(video_id: int, job_id: str) -> Video | None:
@@ -180,11 +192,46 @@ def fail(video_id: int, job_id: str, reason: str) -> Video | None:
     video = _held_by(video_id, job_id)
     if video is None:
         return None
+    _mark_failed(video, reason)
+    return video
+
+
+def _mark_failed(video: Video, reason: str) -> None:
     video.status = VideoStatus.FAILED
     video.failure_reason = reason
-    video.processing = {**video.processing, "stage": "failed", "heartbeat_at": None}
+    # The pipeline took back any preview it had published, so nothing plays any more.
+    video.processing = {
+        **video.processing,
+        "stage": "failed",
+        "heartbeat_at": None,
+        "playable": False,
+        "last_error": reason,
+    }
     _record_outcome(video, "video.processing_failed", reason=reason)
-    return video
+
+
+def attempt_failed(video_id: int, job_id: str, reason: str, *, transient: bool) -> float | None:
+    """End a failed attempt: return the seconds to wait before the next, or None (failed)."""
+    video = _held_by(video_id, job_id)
+    if video is None:
+        return None
+    attempt = int(video.processing.get("attempt", 1))
+    if not transient or attempt >= int(current_app.config["MAX_JOB_ATTEMPTS"]):
+        _mark_failed(video, reason)
+        return None
+    delay: float = float(current_app.config["RETRY_BACKOFF_SECONDS"]) * 2 ** (attempt - 1)
+    video.failure_reason = reason
+    video.processing = {
+        **video.processing,
+        "stage": "retrying",
+        "playable": False,
+        "last_error": reason,
+        # Fresh until the retry is due, so the sweeper does not queue a second job meanwhile.
+        "heartbeat_at": utcnow().timestamp() + delay,
+    }
+    db.session.commit()
+    _announce_status(video)
+    return delay
 
 
 def _record_outcome(video: Video, action: str, **detail: Any) -> None:
@@ -213,7 +260,7 @@ def reprocess(video: Video, *, actor: User | None) -> Video:
         raise Conflict("The original upload of this lesson is gone; upload it again.")
     video.status = VideoStatus.UPLOADED
     video.failure_reason = None
-    video.processing = {"attempt": video.processing.get("attempt", 0)}
+    video.processing = {"attempt": 0}  # asked for by a person: a fresh set of attempts
     audit.record(
         "video.reprocess_requested",
         actor=actor,
@@ -225,6 +272,22 @@ def reprocess(video: Video, *, actor: User | None) -> Video:
     _announce_status(video)
     enqueue(video.id, force=True)
     return video
+
+
+def sweep() -> list[int]:
+    """Fail stalled videos that used every attempt; return the others, to be queued again."""
+    again = []
+    for video_id in stalled_video_ids():
+        video = db.session.get(Video, video_id, with_for_update=True)
+        if video is None or _heartbeat_is_fresh(video):
+            db.session.rollback()
+            continue
+        if int(video.processing.get("attempt", 0)) >= int(current_app.config["MAX_JOB_ATTEMPTS"]):
+            _give_up(video)
+        else:
+            db.session.rollback()
+            again.append(video_id)
+    return again
 
 
 def stalled_video_ids() -> list[int]:

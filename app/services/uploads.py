@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import errno
 import hashlib
 import os
 from datetime import date, timedelta
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from werkzeug.exceptions import ClientDisconnected
 
 from app import policy
@@ -49,6 +50,12 @@ class ChecksumMismatch(ServiceError):
     """The chunk did not match its checksum; it was discarded."""
 
     status = 460
+
+
+class OutOfSpace(ServiceError):
+    """The server's disk is full; the upload keeps what it had and can resume later."""
+
+    status = 507
 
 
 class Locked(ServiceError):
@@ -108,6 +115,16 @@ def quota_used(user: User) -> int:
     return int(stored or 0) + int(pending or 0)
 
 
+def _lock_owner(user: User) -> None:
+    """Take the owner's row lock for the rest of the transaction (every web process waits)."""
+    # A write, not SELECT ... FOR UPDATE: PostgreSQL locks the row, and SQLite takes its one
+    # writer lock *before* the quota is read (a read first would see a stale snapshot).
+    db.session.execute(
+        update(User).where(User.id == user.id).values(id=User.id),
+        execution_options={"synchronize_session": False},
+    )
+
+
 def _expiry() -> timedelta:
     return timedelta(hours=int(current_app.config["UPLOAD_EXPIRY_HOURS"]))
 
@@ -124,6 +141,7 @@ def create_upload(user: User, length: int | None, raw_metadata: str | None) -> U
     if length > limit:
         raise TooLarge(f"The file is too large: lessons can be up to {limit / 1024**3:.0f} GB.")
     quota = int(current_app.config["USER_QUOTA_BYTES"])
+    _lock_owner(user)  # held until the commit below, so the check and the reservation are one
     used = quota_used(user)
     if used + length > quota:
         free = max(0, quota - used) / 1024**3
@@ -198,7 +216,8 @@ def _write(
     written = 0
     committed = start
     path = upload_path(upload.id)
-    with path.open("r+b") as out:
+    # Unbuffered: a write that fails on a full disk leaves nothing pending to flush later.
+    with path.open("r+b", buffering=0) as out:
         out.seek(start)
         try:
             while True:
@@ -208,7 +227,7 @@ def _write(
                 if written + len(block) > room:
                     out.truncate(start)
                     raise TooLarge("More bytes were sent than the upload's length.")
-                out.write(block)
+                _write_all(out, block)
                 written += len(block)
                 if hasher is not None:
                     hasher.update(block)
@@ -216,16 +235,30 @@ def _write(
                     committed = _commit_progress(upload, out, start + written)
                 if callable(keep_lock):
                     keep_lock()
-        except (ClientDisconnected, OSError):
+            if hasher is not None and checksum is not None and hasher.digest() != checksum[1]:
+                out.truncate(start)
+                raise ChecksumMismatch("The chunk did not match its checksum and was discarded.")
+            _commit_progress(upload, out, start + written)
+        except (ClientDisconnected, OSError) as exc:
+            if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                # Only what an earlier fsync promised counts; the rest is dropped to free space.
+                db.session.rollback()
+                out.truncate(committed)
+                raise OutOfSpace(
+                    f"The server is out of storage space. The upload keeps its first {committed} "
+                    "bytes; send the rest once space is freed."
+                ) from exc
             if hasher is not None:
                 out.truncate(start)  # a partial chunk cannot be checked, so none of it counts
                 raise
             _commit_progress(upload, out, start + written)  # keep every byte that arrived
             raise
-        if hasher is not None and checksum is not None and hasher.digest() != checksum[1]:
-            out.truncate(start)
-            raise ChecksumMismatch("The chunk did not match its checksum and was discarded.")
-        _commit_progress(upload, out, start + written)
+
+
+def _write_all(out: BinaryIO, block: bytes) -> None:
+    view = memoryview(block)
+    while view:
+        view = view[out.write(view) or 0 :]
 
 
 def _commit_progress(upload: Upload, out: BinaryIO, offset: int) -> int:

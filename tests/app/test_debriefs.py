@@ -16,7 +16,8 @@ import pytest
 from flask import Flask
 
 from app.extensions import db
-from app.models import Organization, User, Video
+from app.jobs.debriefs import compose_recording
+from app.models import Organization, RecordingState, User, Video
 from app.models.base import utcnow
 from app.services import debriefs, videos
 from app.services.debriefs import DebriefIn, NoteIn
@@ -214,3 +215,17 @@ def test_debrief_api(team: Team, any_db_app: Flask) -> None:
     assert log.mimetype == "text/csv"
     assert "Maya Chen" in log.get_data(as_text=True)
     assert any_db_app.test_client().get("/api/debriefs.csv").status_code == 401
+
+
+def test_a_recording_job_that_breaks_ends_failed_with_a_reason(team: Team) -> None:
+    debrief = debriefs.create_debrief(team.coach, DebriefIn(video_id=team.video.id))
+    debrief.recording = RecordingState.PROCESSING  # the gateway handed its recording over
+    db.session.commit()
+    # A manifest whose track has no file: no pipeline error, a plain KeyError in the job.
+    broken = {"duration_s": 5.0, "tracks": [{"user_id": team.coach.id, "kind": "video"}]}
+    compose_recording.run(debrief.id, broken)
+    db.session.refresh(debrief)
+    assert debrief.recording == RecordingState.FAILED
+    assert debrief.recording_error is not None
+    assert "error on the server (KeyError)" in debrief.recording_error
+    assert debriefs.recording_state(debrief)["error"] == debrief.recording_error

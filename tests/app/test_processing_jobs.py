@@ -32,6 +32,7 @@ from tests.conftest import (
     need,
     start_server,
     stop_server,
+    tmpfs,
     wait_until,
 )
 
@@ -147,6 +148,67 @@ def test_deleting_a_video_stops_its_job_and_removes_everything(
         )
     finally:
         owner.close()
+
+
+# --- failures that are not the file's fault ------------------------------------------------------
+
+
+def test_a_worker_without_ffprobe_fails_the_lesson_with_a_reason(tmp_path: Path) -> None:
+    source = clip(tmp_path / "in", 2)
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    # The whole server runs with no video tools on its PATH, its worker included.
+    server = start_server(tmp_path / "live", demo=True, PATH=str(empty))
+    owner = Browser(server, TEACHER, DEMO_PASSWORD)
+    try:
+        video_id = ingest(server, source, "No tools")
+        failed = owner.expect("video.status", timeout=60, video_id=video_id, status="failed")
+        assert "ffprobe" in failed["failure_reason"]
+        page = owner.http.get(f"{server.url}/videos/{video_id}")
+        assert "ffprobe is missing" in page.text
+        assert "Try again" in page.text
+        assert not storage_dir(server, video_id).joinpath("out").exists()
+    finally:
+        owner.close()
+        stop_server(server)
+
+
+def test_a_full_disk_fails_the_lesson_after_bounded_retries_and_nothing_plays(
+    tmp_path: Path,
+) -> None:
+    source = clip(tmp_path / "in", 8)
+    server = start_server(
+        tmp_path / "live",
+        demo=True,
+        LOUPE_MAX_JOB_ATTEMPTS="2",
+        LOUPE_RETRY_BACKOFF_SECONDS="1",
+    )
+    owner: Browser | None = None
+    # Room for the source, its copied rendition (the early preview) and the small files, not
+    # for the MP4 that comes last: the disk fills after the lesson has become playable.
+    size_kib = int(source.stat().st_size * 2.5) // 1024
+    try:
+        with tmpfs(server.data_dir / "media" / "videos", f"{size_kib}k") as videos:
+            owner = Browser(server, TEACHER, DEMO_PASSWORD)
+            video_id = ingest(server, source, "Full disk")
+            owner.expect("video.progress", timeout=60, video_id=video_id, playable=True)
+            failed = owner.expect("video.status", timeout=120, video_id=video_id, status="failed")
+            assert "disk space" in failed["failure_reason"]
+            row = video_row(server, video_id)
+            assert row is not None
+            assert row.processing["attempt"] == 2
+            assert row.processing["playable"] is False
+            info = owner.http.get(f"{server.url}/api/videos/{video_id}").json()
+            assert info["status"] == "failed"
+            assert info["media"] is None  # no links to files that are gone
+            assert "disk space" in owner.http.get(f"{server.url}/videos/{video_id}").text
+            # The preview was published during the run and taken back: nothing is left to play.
+            assert sorted(p.name for p in (videos / str(video_id)).iterdir()) == ["source.mp4"]
+            assert [p.name for p in videos.iterdir()] == [str(video_id)]
+    finally:
+        if owner is not None:
+            owner.close()
+        stop_server(server)
 
 
 # --- a worker killed mid-transcode ---------------------------------------------------------------

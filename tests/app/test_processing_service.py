@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,57 @@ def test_the_sweeper_finds_dead_and_lost_jobs(
     app.config["STALLED_JOB_SECONDS"] = 300
     assert processing.stalled_video_ids() == []
     assert never_uploaded.id not in processing.stalled_video_ids()
+
+
+def test_a_failed_attempt_never_leaves_the_lesson_playable(uploaded: Video, app: Flask) -> None:
+    app.config["MAX_JOB_ATTEMPTS"] = 2
+    app.config["RETRY_BACKOFF_SECONDS"] = 30
+    processing.claim(uploaded.id, "job-1")
+    processing.heartbeat(
+        uploaded.id, "job-1", {"stage": "encode", "percent": 9.0, "playable": True}
+    )
+    # A transient failure: the pipeline took its preview back, and a retry is due later.
+    delay = processing.attempt_failed(uploaded.id, "job-1", "Disk full.", transient=True)
+    assert delay == 30
+    assert uploaded.status == VideoStatus.PROCESSING
+    assert uploaded.processing["playable"] is False
+    assert uploaded.failure_reason == "Disk full."
+    assert processing.stalled_video_ids() == []  # the sweeper waits for the retry
+    # The retry is the last attempt allowed: its failure fails the lesson.
+    assert processing.claim(uploaded.id, "job-1") is not None
+    processing.heartbeat(
+        uploaded.id, "job-1", {"stage": "encode", "percent": 9.0, "playable": True}
+    )
+    assert processing.attempt_failed(uploaded.id, "job-1", "Disk full.", transient=True) is None
+    assert uploaded.status == VideoStatus.FAILED
+    assert uploaded.failure_reason == "Disk full."
+    assert uploaded.processing["playable"] is False
+
+
+def test_a_job_that_keeps_dying_is_failed_not_queued_forever(uploaded: Video, app: Flask) -> None:
+    app.config["MAX_JOB_ATTEMPTS"] = 2
+    app.config["STALLED_JOB_SECONDS"] = 60
+
+    def die() -> None:  # the worker is killed: its heartbeat just stops
+        uploaded.processing = {**uploaded.processing, "heartbeat_at": utcnow().timestamp() - 3600}
+        uploaded.updated_at = utcnow() - timedelta(hours=1)
+        db.session.commit()
+
+    processing.claim(uploaded.id, "job-1")
+    die()
+    assert processing.sweep() == [uploaded.id]
+    processing.claim(uploaded.id, "job-2")
+    die()
+    assert processing.sweep() == []  # every attempt used: failed instead of queued again
+    assert uploaded.status == VideoStatus.FAILED
+    assert uploaded.failure_reason is not None
+    assert "2 times" in uploaded.failure_reason
+    assert "stopped responding" in uploaded.failure_reason
+    # A redelivered message finds nothing to do; the owner's retry starts a fresh count.
+    assert processing.claim(uploaded.id, "job-3") is None
+    processing.request_processing(uploaded.owner, uploaded.id)
+    assert processing.claim(uploaded.id, "job-4", force=True) is not None
+    assert uploaded.processing["attempt"] == 1
 
 
 def test_heartbeat_stops_a_job_whose_video_was_deleted(uploaded: Video) -> None:

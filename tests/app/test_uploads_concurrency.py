@@ -73,3 +73,50 @@ def test_a_second_writer_is_turned_away_while_the_first_writes(server: LiveServe
     assert (
         requests.patch(url, data=b"b" * CHUNK, headers=patch_headers, timeout=60).status_code == 409
     )
+
+
+GIB = 1024**3
+
+
+@pytest.fixture
+def quota_server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
+    live = start_server(
+        tmp_path / "live",
+        demo=True,
+        worker=False,
+        LOUPE_DATABASE_URL=database_url,
+        LOUPE_USER_QUOTA_BYTES=str(200 * GIB),
+    )
+    yield live
+    stop_server(live)
+
+
+def test_simultaneous_creations_never_overrun_the_quota(quota_server: LiveServer) -> None:
+    token = token_for(quota_server, "ana.lopez@riverbend.example")
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Tus-Resumable": "1.0.0",
+        "Upload-Length": str(19 * GIB),
+    }
+    start = threading.Barrier(14)
+    answers: list[requests.Response] = []
+
+    def create() -> None:
+        start.wait(timeout=30)
+        answer = requests.post(f"{quota_server.url}/api/uploads/", headers=headers, timeout=60)
+        answers.append(answer)
+
+    threads = [threading.Thread(target=create) for _ in range(14)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=90)
+
+    accepted = [a for a in answers if a.status_code == 201]
+    refused = [a for a in answers if a.status_code != 201]
+    assert len(answers) == 14
+    assert len(accepted) * 19 * GIB <= 200 * GIB
+    assert len(accepted) == 10  # the demo teacher's lessons take a few megabytes
+    for answer in refused:
+        assert answer.status_code == 413, answer.text
+        assert "storage quota" in answer.json()["error"]

@@ -14,7 +14,7 @@ from tusclient.exceptions import TusCommunicationError
 from tusclient.uploader import Uploader
 
 from app.services import accounts
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, resize_tmpfs, tmpfs
 
 TEACHER = "ana.lopez@riverbend.example"
 
@@ -114,3 +114,29 @@ def test_termination(live_server: LiveServer, tus: tus_client.TusClient, tmp_pat
     assert requests.delete(uploader.url, headers=headers, timeout=10).status_code == 204
     assert requests.head(uploader.url, headers=headers, timeout=10).status_code == 404
     assert not list((live_server.data_dir / "uploads").glob("*.part"))
+
+
+def test_a_full_disk_answers_507_and_the_upload_resumes_once_space_is_back(
+    live_server: LiveServer, tus: tus_client.TusClient, tmp_path: Path
+) -> None:
+    chunk = 768 * 1024
+    path = random_file(tmp_path, 4 * chunk)
+    with tmpfs(live_server.data_dir / "uploads", "2m") as folder:
+        uploader = tus.uploader(
+            str(path), chunk_size=chunk, retries=0, metadata={"filename": "lesson.mov"}
+        )
+        with pytest.raises(TusCommunicationError) as refused:
+            uploader.upload()
+        assert refused.value.status_code == 507
+        assert "out of storage space" in str(refused.value.response_content)
+        # Two chunks fit: their offset stays promised, and the failed chunk leaves no bytes.
+        assert status(live_server, tus, uploader.url)["offset"] == 2 * chunk
+        (part,) = folder.glob("*.part")
+        assert part.read_bytes() == path.read_bytes()[: 2 * chunk]
+
+        resize_tmpfs(folder, "16m")  # the administrator frees space
+        again = tus.uploader(str(path), url=uploader.url, chunk_size=chunk)
+        assert again.offset == 2 * chunk
+        again.upload()
+        video_id = status(live_server, tus, uploader.url)["video_id"]
+        assert sha256(stored_source(live_server, video_id)) == sha256(path)
