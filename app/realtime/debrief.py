@@ -15,6 +15,7 @@ from flask import request
 from flask_socketio import emit, join_room, leave_room, rooms
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from app.numbers import Id
 from app.security import signed_in_user
 from app.services import audit, debriefs
 from app.services.debriefs import debrief_room
@@ -30,7 +31,7 @@ class Strict(BaseModel):
 
 
 class RoomMessage(Strict):
-    debrief_id: int = Field(gt=0)
+    debrief_id: Id
 
 
 class Description(Strict):
