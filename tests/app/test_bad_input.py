@@ -7,11 +7,14 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
+import pytest
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import func, select
 
-from app.models import User, Video
+from app.extensions import db
+from app.models import CoachAssignment, User, Video
 from tests.conftest import login
 
 # Numbers past every column's range (2^31, 2^63, 10^30) and digits that are not ASCII:
@@ -134,3 +137,28 @@ def test_no_body_id_or_header_makes_a_500(
             assert "error" in response.get_json(), (method, url)
 
     check()
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"coach_id": "\u00b2", "teacher_id": "1"},
+        {"coach_id": str(2**63), "teacher_id": "1"},
+        {"coach_id": "{coach}", "teacher_id": "{teacher}", "framework_id": "x"},
+        {"coach_id": "{coach}", "teacher_id": "{teacher}", "framework_id": str(10**30)},
+    ],
+    ids=["superscript", "2^63", "framework-text", "framework-10^30"],
+)
+def test_admin_form_numbers_are_refused_with_a_message(
+    app: Flask, make_user: Callable[..., User], form: dict[str, str]
+) -> None:
+    # '²' passed isdigit() and broke int(); a framework id was int() of anything: 500s.
+    admin, coach, teacher = make_user("admin"), make_user("coach"), make_user("teacher")
+    client = app.test_client()
+    csrf = login(client, admin)
+    data = {k: v.format(coach=coach.id, teacher=teacher.id) for k, v in form.items()}
+    response = client.post("/admin/assignments", data=data, headers={"X-CSRF-Token": csrf})
+    assert response.status_code == 302
+    page = client.get("/admin").get_data(as_text=True)
+    assert re.search(r'class="flash flash-error">Choose a value for \w+ id', page), page
+    assert db.session.scalar(select(func.count()).select_from(CoachAssignment)) == 0
