@@ -61,6 +61,7 @@ def create_app(config: Config | None = None) -> Flask:
     from app.extensions import csrf, db, limiter, login_manager, migrate, socketio, socketio_options
     from app.jobs import init_celery
     from app.media import bp as media_bp
+    from app.numbers import IdConverter
     from app.realtime import handlers
     from app.security import init_security
     from app.storage import LocalStorage
@@ -68,6 +69,8 @@ def create_app(config: Config | None = None) -> Flask:
 
     app = Flask(__name__, static_folder="../static", static_url_path="/static")
     app.config.from_object(config or Config())
+    # Before any blueprint: every `<int:…>` route takes only a possible id (others are 404s).
+    app.url_map.converters["int"] = IdConverter
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -7,7 +7,8 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 
 from app.api.frameworks import FrameworkOut
-from app.api.openapi import operation
+from app.api.openapi import Param, operation
+from app.numbers import BIG_MAX, parse_whole
 from app.security import large_body, signed_in_user
 from app.services import annotations as feedback
 from app.services import videos
@@ -18,20 +19,17 @@ from app.services.annotations import (
     AnnotationPatch,
     ReplyIn,
 )
-from app.services.errors import Invalid, NotFound
+from app.services.errors import NotFound
 
 bp = Blueprint("annotations", __name__, url_prefix="/api")
 Json = tuple[Any, int] | Any
 
 
-def _int_arg(name: str, default: int) -> int:
+def _int_arg(name: str, default: int, *, minimum: int, maximum: int) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise Invalid(f"{name} must be a whole number.", field=name) from None
+    return parse_whole(raw, field=name, minimum=minimum, maximum=maximum)
 
 
 def _out(annotation: Any, status: int = 200) -> Json:
@@ -46,13 +44,27 @@ def _out(annotation: Any, status: int = 200) -> Json:
     "(≤ 1000) and `since` (the last cursor); a client catching up after a reconnect sends "
     "its cursor and gets only what changed, with `removed` ids",
     response=AnnotationPage,
+    params=(
+        Param(
+            "since",
+            "query",
+            {"type": "integer", "minimum": 0, "maximum": BIG_MAX},
+            "The cursor of the last page; 0 or absent for everything",
+        ),
+        Param(
+            "limit",
+            "query",
+            {"type": "integer", "minimum": 1, "maximum": feedback.MAX_PAGE},
+            f"At most this many annotations (default {feedback.PAGE})",
+        ),
+    ),
 )
 def list_annotations(video_id: int) -> Json:
     page = feedback.list_annotations(
         signed_in_user(),
         video_id,
-        since=_int_arg("since", 0),
-        limit=_int_arg("limit", feedback.PAGE),
+        since=_int_arg("since", 0, minimum=0, maximum=BIG_MAX),
+        limit=_int_arg("limit", feedback.PAGE, minimum=1, maximum=feedback.MAX_PAGE),
     )
     return jsonify(page.model_dump(mode="json"))
 

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request, url_for
 from pydantic import BaseModel, Field
 
-from app.api.openapi import operation
+from app.api.openapi import Param, operation
 from app.security import signed_in_user
 from app.services import live
 from app.services.errors import Invalid
@@ -66,6 +66,10 @@ def _query(name: str, limit: int) -> str | None:
     produces="application/sdp",
     status=201,
     responses={409: "This lesson is already being streamed", 503: "The gateway is not running"},
+    params=tuple(
+        Param(name, "query", {"type": "string", "maxLength": limit}, f"The lesson's {name}")
+        for name, limit in (("title", 200), ("subject", 100), ("grade", 20))
+    ),
 )
 def whip() -> Response:
     stream, answer = live.start(

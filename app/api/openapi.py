@@ -6,16 +6,28 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from flask import Blueprint, Flask, request
 from flask_login import current_user
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import Unauthorized
 
+from app.numbers import ID_MAX
 from app.services.errors import Invalid
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class Param:
+    """A documented query parameter or request header."""
+
+    name: str
+    where: Literal["query", "header"]
+    schema: dict[str, Any]
+    description: str
+    required: bool = False
 
 
 @dataclass(frozen=True)
@@ -34,6 +46,7 @@ class Operation:
     responses: dict[int, str] = field(default_factory=dict)
     produces: str = "application/json"
     consumes: str | None = None  # a raw (non-JSON) request body, such as application/sdp
+    params: tuple[Param, ...] = ()
 
 
 _operations: dict[tuple[str, str], Operation] = {}
@@ -64,10 +77,12 @@ def operation(
     responses: dict[int, str] | None = None,
     produces: str = "application/json",
     consumes: str | None = None,
+    params: tuple[Param, ...] = (),
 ) -> Callable[[F], F]:
     """Register a view on the blueprint and record it for the OpenAPI document.
 
-    With `body`, the view receives the validated model as its `body` keyword.
+    With `body`, the view receives the validated model as its `body` keyword. `responses` adds
+    the statuses particular to this operation to the ones every operation may answer.
     """
 
     def decorate(view: F) -> F:
@@ -95,6 +110,7 @@ def operation(
             responses=responses or {},
             produces=produces,
             consumes=consumes,
+            params=params,
         )
         return wrapper  # type: ignore[return-value]
 
@@ -112,10 +128,10 @@ def _path_and_params(rule: str) -> tuple[str, list[dict[str, Any]]]:
     params: list[dict[str, Any]] = []
 
     def sub(match: re.Match[str]) -> str:
-        kind = {"int": "integer", "float": "number"}.get(match["conv"] or "", "string")
-        params.append(
-            {"name": match["name"], "in": "path", "required": True, "schema": {"type": kind}}
-        )
+        schema: dict[str, Any] = {"type": "string"}
+        if match["conv"] == "int":  # app.numbers.IdConverter: an id, any other number is a 404
+            schema = {"type": "integer", "minimum": 1, "maximum": ID_MAX}
+        params.append({"name": match["name"], "in": "path", "required": True, "schema": schema})
         return "{" + match["name"] + "}"
 
     return _CONVERTER.sub(sub, rule), params
@@ -139,6 +155,16 @@ def build_document(app: Flask) -> dict[str, Any]:
             if op is None:
                 continue
             path, params = _path_and_params(url_rule.rule)
+            params += [
+                {
+                    "name": p.name,
+                    "in": p.where,
+                    "required": p.required,
+                    "description": p.description,
+                    "schema": p.schema,
+                }
+                for p in op.params
+            ]
             entry: dict[str, Any] = {
                 "summary": op.summary,
                 "operationId": url_rule.endpoint.replace(".", "_") + "_" + method.lower(),
@@ -169,10 +195,14 @@ def build_document(app: Flask) -> dict[str, Any]:
             error = {
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
             }
-            standard = {400: "Invalid input; `field` names the part to fix"}
+            standard = {
+                400: "Invalid input; `field` names the part to fix",
+                401: "Not signed in, or the API token sent is not valid",
+            }
+            if op.body is not None or op.consumes is not None:
+                standard[413] = "The request body is too large"
             if op.auth:
                 standard |= {
-                    401: "Not signed in",
                     403: "Not allowed, or CSRF token missing",
                     404: "Not found, or not visible to you",
                 }

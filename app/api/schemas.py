@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app import policy
 from app.models import ApiToken, User, Video, VideoShare, VideoStatus
+from app.numbers import Id
 
 
 class Strict(BaseModel):
@@ -133,7 +134,7 @@ class VideoPatch(Strict):
     subject: str | None = Field(None, max_length=100)
     grade: str | None = Field(None, max_length=20)
     recorded_at: date | None = None
-    framework_id: int | None = Field(
+    framework_id: Id | None = Field(
         None, description="The framework its feedback uses; null returns to the default"
     )
 

@@ -15,8 +15,9 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from pydantic import BaseModel
 
-from app.api.openapi import operation
+from app.api.openapi import Param, operation
 from app.models import Upload
+from app.numbers import BIG_MAX, parse_whole
 from app.security import signed_in_user, streams_body
 from app.services import uploads
 from app.services.errors import Invalid, NotFound
@@ -27,6 +28,12 @@ TUS_VERSION = "1.0.0"
 EXTENSIONS = "creation,creation-with-upload,termination,checksum,expiration"
 OCTETS = "application/offset+octet-stream"
 ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+# Every tus request but OPTIONS (and the JSON status GET) names the protocol version.
+TUS_RESUMABLE = Param(
+    "Tus-Resumable", "header", {"type": "string", "enum": [TUS_VERSION]}, "The tus version", True
+)
+TUS_REFUSED = {412: f"Tus-Resumable is missing or not {TUS_VERSION}"}
+BYTES = {"type": "integer", "minimum": 0, "maximum": BIG_MAX}
 
 
 class UploadStatusOut(BaseModel):
@@ -57,9 +64,7 @@ def _tus_headers(response: Response) -> Response:
 
 def _number(header: str) -> int | None:
     raw = request.headers.get(header)
-    if raw is None or not raw.isdigit() or len(raw) > 18:
-        return None
-    return int(raw)
+    return None if raw is None else parse_whole(raw, field=header, maximum=BIG_MAX)
 
 
 def _checksum() -> tuple[str, bytes] | None:
@@ -124,9 +129,20 @@ def discover() -> Response:
     status=201,
     responses={
         413: "Too large, or over your storage quota",
-        412: "Missing Tus-Resumable",
+        460: "The body's checksum did not match; the upload starts empty",
         507: "The server is out of storage space; the upload keeps what it had stored",
+        **TUS_REFUSED,
     },
+    params=(
+        TUS_RESUMABLE,
+        Param("Upload-Length", "header", BYTES, "The file's size in bytes", True),
+        Param(
+            "Upload-Metadata",
+            "header",
+            {"type": "string", "maxLength": 4096},
+            "Comma-separated `key base64(value)` pairs",
+        ),
+    ),
 )
 @streams_body
 def create() -> Response:
@@ -147,7 +163,8 @@ def create() -> Response:
     "HEAD",
     summary="tus: how many bytes the server has",
     status=200,
-    responses={410: "The upload expired"},
+    responses={410: "The upload expired", **TUS_REFUSED},
+    params=(TUS_RESUMABLE,),
 )
 def offset(upload_id: str) -> Response:
     upload = uploads.get_upload(signed_in_user(), _valid_id(upload_id))
@@ -173,7 +190,18 @@ def offset(upload_id: str) -> Response:
         423: "Another request is writing this upload",
         460: "Checksum mismatch; the chunk was discarded",
         507: "The server is out of storage space; the offset stays at the last stored byte",
+        **TUS_REFUSED,
     },
+    params=(
+        TUS_RESUMABLE,
+        Param("Upload-Offset", "header", BYTES, "Where these bytes go: the upload's offset", True),
+        Param(
+            "Upload-Checksum",
+            "header",
+            {"type": "string"},
+            "`<algorithm> <base64 digest>` of this request's bytes (sha1, md5 or sha256)",
+        ),
+    ),
 )
 @streams_body
 def append(upload_id: str) -> Response | tuple[Response, int]:
@@ -196,6 +224,9 @@ def append(upload_id: str) -> Response | tuple[Response, int]:
     "DELETE",
     summary="tus termination: cancel the upload and delete its bytes",
     status=204,
+    responses={409: "The upload is complete", 423: "Another request is writing this upload"}
+    | TUS_REFUSED,
+    params=(TUS_RESUMABLE,),
 )
 def terminate(upload_id: str) -> Response:
     uploads.terminate(signed_in_user(), _valid_id(upload_id))
@@ -203,7 +234,12 @@ def terminate(upload_id: str) -> Response:
 
 
 @operation(
-    bp, "/<upload_id>", "GET", summary="An upload's progress as JSON", response=UploadStatusOut
+    bp,
+    "/<upload_id>",
+    "GET",
+    summary="An upload's progress as JSON",
+    response=UploadStatusOut,
+    responses={410: "The upload expired"},
 )
 def status(upload_id: str) -> Response:
     upload = uploads.get_upload(signed_in_user(), _valid_id(upload_id))

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from app.extensions import db, socketio
 from app.models import Debrief
+from app.numbers import Id
 from app.realtime import NAMESPACE
 from app.security import signed_in_user
 from app.services import audit, debriefs
@@ -36,7 +37,7 @@ class Strict(BaseModel):
 
 
 class RoomMessage(Strict):
-    debrief_id: int = Field(gt=0)
+    debrief_id: Id
 
 
 class Description(Strict):

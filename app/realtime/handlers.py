@@ -11,6 +11,7 @@ from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room, 
 
 from app.extensions import db, socketio
 from app.models import Video
+from app.numbers import ID_MAX
 from app.realtime import (
     NAMESPACE,
     debrief,
@@ -32,7 +33,9 @@ def _video_id(data: Any) -> int | None:
     if not isinstance(data, dict):
         return None
     raw = data.get("video_id")
-    return raw if isinstance(raw, int) and not isinstance(raw, bool) and raw > 0 else None
+    if not isinstance(raw, int) or isinstance(raw, bool):
+        return None
+    return raw if 0 < raw <= ID_MAX else None
 
 
 def on_connect(auth: Any = None) -> None:

@@ -32,6 +32,7 @@ from app.models import (
     Visibility,
 )
 from app.models.base import utcnow
+from app.numbers import Count, Id
 from app.policy import VideoAction
 from app.realtime import publish, user_room
 from app.services import audit, richtext
@@ -52,8 +53,8 @@ class AnnotationIn(BaseModel):
         None, ge=0, le=MAX_MS, description="Where a range ends; empty for a moment"
     )
     body: str = Field(max_length=richtext.MAX_BODY * 2)
-    dimension_id: int | None = Field(None, description="A dimension of a published framework")
-    level_id: int | None = Field(None, description="A level of that dimension")
+    dimension_id: Id | None = Field(None, description="A dimension of a published framework")
+    level_id: Id | None = Field(None, description="A level of that dimension")
     kind: AnnotationKind = AnnotationKind.NOTE
     visibility: Visibility = Visibility.SHARED
 
@@ -65,8 +66,8 @@ class AnnotationPatch(BaseModel):
     start_ms: int | None = Field(None, ge=0, le=MAX_MS)
     end_ms: int | None = Field(None, ge=0, le=MAX_MS)
     body: str | None = Field(None, max_length=richtext.MAX_BODY * 2)
-    dimension_id: int | None = None
-    level_id: int | None = None
+    dimension_id: Id | None = None
+    level_id: Id | None = None
     kind: AnnotationKind | None = None
     visibility: Visibility | None = None
 
@@ -623,7 +624,7 @@ class _Strict(BaseModel):
 class DocumentPerson(_Strict):
     """Who wrote a piece of feedback, as the exporting Loupe knew them."""
 
-    id: int | None = Field(None, description="Their id where the document was exported")
+    id: Id | None = Field(None, description="Their id where the document was exported")
     name: str = Field(min_length=1, max_length=200)
 
 
@@ -631,10 +632,10 @@ class DocumentTag(_Strict):
     """A tag's snapshot: the framework, dimension and level as they were when tagged."""
 
     framework_name: str | None = Field(None, max_length=200)
-    framework_version: int | None = Field(None, ge=1)
+    framework_version: Count | None = Field(None, ge=1)
     dimension_name: str = Field(min_length=1, max_length=120)
     colour: str = Field(pattern=r"^#[0-9A-Fa-f]{6}$")
-    level_score: int | None = None
+    level_score: Count | None = None
     level_label: str | None = Field(None, max_length=80)
 
 
@@ -677,7 +678,7 @@ class DocumentAnnotation(_Strict):
 class DocumentVideo(_Strict):
     """The lesson the document was exported from (for people; an import ignores it)."""
 
-    id: int | None = None
+    id: Id | None = None
     title: str = Field(max_length=200)
     duration_s: float | None = None
 

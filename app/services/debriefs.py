@@ -37,6 +37,7 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
+from app.numbers import Count, Id
 from app.policy import VideoAction
 from app.realtime import NAMESPACE, publish, user_room
 from app.rtc import client as rtc_client
@@ -70,7 +71,7 @@ class DebriefIn(BaseModel):
     """A new debrief about a lesson."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    video_id: int
+    video_id: Id
     participants: list[str] = Field(
         default_factory=list,
         max_length=MAX_PEOPLE - 1,
@@ -87,7 +88,7 @@ class NoteIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     kind: NoteKind = NoteKind.NOTE
     body: str = Field(max_length=richtext.MAX_BODY * 2)
-    at_ms: int | None = Field(None, ge=0, description="The lesson time it is about")
+    at_ms: Count | None = Field(None, description="The lesson time it is about")
 
 
 class NotePatch(BaseModel):

@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 from app import policy
 from app.extensions import limiter
 from app.models import Role, User
+from app.numbers import ID_MAX, parse_whole
 from app.security import (
     LOGIN_LIMIT_SCOPE,
     current_session_id,
@@ -31,7 +32,7 @@ from app.security import (
     start_session,
 )
 from app.services import accounts, frameworks, videos
-from app.services.errors import ServiceError, TooManyAttempts
+from app.services.errors import Invalid, ServiceError, TooManyAttempts
 
 bp = Blueprint("web", __name__, template_folder="templates")
 
@@ -235,9 +236,10 @@ def _admin_action(fn: Any) -> Response:
 
 def _form_int(name: str) -> int:
     raw = request.form.get(name, "")
-    if not raw.isdigit():
-        raise ServiceError(f"Choose a value for {name.replace('_', ' ')}.", field=name)
-    return int(raw)
+    try:
+        return parse_whole(raw, field=name, minimum=1, maximum=ID_MAX)
+    except Invalid:
+        raise ServiceError(f"Choose a value for {name.replace('_', ' ')}.", field=name) from None
 
 
 @bp.post("/admin/users")
@@ -348,10 +350,8 @@ def admin_assign() -> Response:
             or teacher.organization_id != me.organization_id
         ):
             raise ServiceError("Choose a coach and a teacher of your district.", field="coach_id")
-        framework_id = request.form.get("framework_id") or None
-        accounts.assign_coach(
-            me, coach, teacher, framework_id=int(framework_id) if framework_id else None
-        )
+        framework_id = _form_int("framework_id") if request.form.get("framework_id") else None
+        accounts.assign_coach(me, coach, teacher, framework_id=framework_id)
         return f"{teacher.name} is on {coach.name}'s caseload."
 
     return _admin_action(assign)

@@ -351,3 +351,61 @@ def test_api_never_shows_a_private_note_to_anyone_else(lesson: Lesson, any_db_ap
             f"/api/annotations/{private['id']}/replies", json={"body": "?"}, headers=other_headers
         )
         assert reply.status_code == 404
+
+
+@pytest.mark.parametrize("number", [10**30, 2**63, 2**31, 0])
+def test_numbers_past_a_column_are_400_naming_the_field(
+    lesson: Lesson, any_db_app: Flask, number: int
+) -> None:
+    # Past 2^63 (SQLite) or 2^31 (PostgreSQL's integer) these reached the database: a 500.
+    client = any_db_app.test_client()
+    headers = {"X-CSRF-Token": login(client, lesson.coach)}
+    url = f"/api/videos/{lesson.video.id}/annotations"
+
+    def refused(response: Any, field: str) -> None:
+        assert response.status_code == 400, (field, response.get_json())
+        assert response.get_json()["field"] == field
+
+    for field in ("dimension_id", "level_id"):
+        body = {"start_ms": 1000, "body": "Wait time", field: number}
+        refused(client.post(url, json=body, headers=headers), field)
+    made = client.post(url, json={"start_ms": 1000, "body": "Wait time"}, headers=headers)
+    patch = client.patch(
+        f"/api/annotations/{made.get_json()['id']}", json={"dimension_id": number}, headers=headers
+    )
+    refused(patch, "dimension_id")
+    refused(client.post("/api/debriefs", json={"video_id": number}, headers=headers), "video_id")
+    teacher = any_db_app.test_client()
+    teacher_headers = {"X-CSRF-Token": login(teacher, lesson.teacher)}
+    video = f"/api/videos/{lesson.video.id}"
+    refused(
+        teacher.patch(video, json={"framework_id": number}, headers=teacher_headers), "framework_id"
+    )
+    document = {
+        "annotations": [
+            {
+                "start_ms": 0,
+                "body": "Imported",
+                "kind": "note",
+                "visibility": "shared",
+                "author": {"name": "Maya Chen"},
+                "created_at": "2026-01-01T00:00:00Z",
+                "tag": {"dimension_name": "Pacing", "colour": "#123456", "level_score": number},
+            }
+        ]
+    }
+    if number:  # a level score of 0 is a real score
+        imported = client.post(f"{url}/import", json=document, headers=headers)
+        refused(imported, "annotations.0.tag.level_score")
+
+
+@pytest.mark.parametrize("value", [str(10**30), str(2**63), "\u00b2", "\u0663", "1_0", "+5"])
+@pytest.mark.parametrize("name", ["since", "limit"])
+def test_catch_up_cursors_are_ascii_whole_numbers_in_range(
+    lesson: Lesson, any_db_app: Flask, name: str, value: str
+) -> None:
+    client = any_db_app.test_client()
+    login(client, lesson.coach)
+    response = client.get(f"/api/videos/{lesson.video.id}/annotations", query_string={name: value})
+    assert response.status_code == 400, response.get_json()
+    assert response.get_json()["field"] == name

@@ -239,6 +239,33 @@ def test_bad_creation_requests(tus: Tus, headers: dict[str, str], status: int) -
         assert response.headers["Tus-Version"] == "1.0.0"
 
 
+@pytest.mark.parametrize(
+    "length",
+    ["\u00b2", "\u00b9\u00b2\u00b3", "1_000", "1" + "0" * 30, str(2**63), "+5", " "],
+    ids=["superscript", "superscripts", "underscore", "10^30", "2^63", "sign", "blank"],
+)
+def test_only_ascii_digits_in_range_are_a_length(tus: Tus, length: str) -> None:
+    # Headers arrive as latin-1, where str.isdigit() accepts '¹²³' and int() refuses them:
+    # that was a 500.
+    response = tus.client.post("/api/uploads/", headers={**tus.headers, "Upload-Length": length})
+    assert response.status_code == 400
+    assert response.get_json()["field"] == "Upload-Length"
+
+
+@pytest.mark.parametrize("offset", ["\u00b2", "1 0", "9" * 40])
+def test_only_ascii_digits_in_range_are_an_offset(tus: Tus, offset: str) -> None:
+    url = tus.create(10).headers["Location"]
+    response = tus.client.patch(
+        url,
+        data=b"x",
+        headers={**tus.headers, "Upload-Offset": offset},
+        content_type=OCTETS,
+    )
+    assert response.status_code == 400
+    assert response.get_json()["field"] == "Upload-Offset"
+    assert tus.head(url).headers["Upload-Offset"] == "0"
+
+
 def test_patch_needs_the_right_content_type_and_version(tus: Tus) -> None:
     url = tus.create(10).headers["Location"]
     wrong_type = tus.client.patch(

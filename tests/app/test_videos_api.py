@@ -263,3 +263,35 @@ def test_openapi_documents_every_json_endpoint(client: FlaskClient) -> None:
     schema = doc["components"]["schemas"]["ShareIn"]
     assert share["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("ShareIn")
     assert schema["properties"]["permission"]["enum"] == ["view", "comment"]
+
+
+@pytest.mark.parametrize(
+    "video_id", ["99999999999999999999", str(2**63), str(2**31), "0", "\u0663", "00000000001"]
+)
+@pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
+def test_ids_no_row_can_have_are_404(
+    app: Flask, make_user: Callable[..., User], video_id: str, method: str
+) -> None:
+    # Ids above the database's range reached it: a 500 (SQLite overflow, PostgreSQL int4).
+    client = app.test_client()
+    csrf = login(client, make_user("teacher"))
+    response = client.open(
+        f"/api/videos/{video_id}", method=method, json={}, headers={"X-CSRF-Token": csrf}
+    )
+    assert response.status_code == 404, response.get_json()
+    assert "error" in response.get_json()
+
+
+def test_openapi_documents_id_ranges_and_the_tus_refusals(client: FlaskClient) -> None:
+    paths = client.get("/api/openapi.json").get_json()["paths"]
+    (video_id,) = paths["/api/videos/{video_id}"]["get"]["parameters"]
+    assert video_id["schema"] == {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+    since = paths["/api/videos/{video_id}/annotations"]["get"]["parameters"][1]
+    assert (since["name"], since["in"], since["schema"]["maximum"]) == ("since", "query", 2**63 - 1)
+    tus = [("/api/uploads/", "post")] + [("/api/uploads/{upload_id}", m) for m in ("head", "patch")]
+    for path, method in [*tus, ("/api/uploads/{upload_id}", "delete")]:
+        operation = paths[path][method]
+        assert "412" in operation["responses"], (path, method)
+        assert "Tus-Resumable" in {p["name"] for p in operation["parameters"]}
+    assert "412" not in paths["/api/uploads/{upload_id}"]["get"]["responses"]
+    assert "413" in paths["/api/videos/{video_id}/shares"]["post"]["responses"]
