@@ -1,15 +1,16 @@
 // The live debrief room: a lobby to check camera and microphone, then the call (call.js) beside
 // the lesson watched together (video.js's review modules kept in step by sync.js), the shared
 // notes and action steps (debrief_notes.js) and the opt-in recording (debrief_recording.js).
-import { api, announce } from "./api.js";
-import { connect } from "./realtime.js";
-import { mountLesson } from "./video.js";
-import { createCall, createLocalMedia } from "./call.js";
-import { createSync } from "./sync.js";
-import { createNotes } from "./debrief_notes.js";
-import { createRecording } from "./debrief_recording.js";
-import { clock, faceColour, initials } from "./timecode.js";
-import { localTime } from "./debrief_list.js";
+import { api, announce } from "../lib/api.js";
+import { connect } from "../lib/realtime.js";
+import { mountLesson } from "../lib/lesson.js";
+import { createCall, createLocalMedia } from "../lib/call.js";
+import { createLevelMeter, fillDeviceSelects } from "../lib/devices.js";
+import { createSync } from "../lib/sync.js";
+import { createNotes } from "../lib/debrief_notes.js";
+import { createRecording } from "../lib/debrief_recording.js";
+import { clock, faceColour, initials } from "../lib/timecode.js";
+import { localTime } from "../lib/timecode.js";
 
 const QUALITY_TEXT = { good: "Good", fair: "Fair", poor: "Poor" };
 
@@ -146,33 +147,8 @@ function start(room) {
     level.hidden = !s.audio;
   }
 
-  async function fillDevices(cameraSelect, micSelect) {
-    let found;
-    try {
-      found = await local.devices();
-    } catch {
-      return;
-    }
-    const { cameraId, micId } = local.ids();
-    const fill = (select, list, current, none) => {
-      const options = list.map((d, i) => {
-        const o = document.createElement("option");
-        o.value = d.deviceId;
-        o.textContent = d.label || `${none} ${i + 1}`;
-        return o;
-      });
-      if (!options.length) {
-        const o = document.createElement("option");
-        o.value = "";
-        o.textContent = `No ${none.toLowerCase()} found`;
-        options.push(o);
-      }
-      select.replaceChildren(...options);
-      select.value = current && list.some((d) => d.deviceId === current) ? current : options[0].value;
-      select.disabled = !list.length || (list.length === 1 && !list[0].label);
-    };
-    fill(cameraSelect, found.cameras, cameraId, "Camera");
-    fill(micSelect, found.mics, micId, "Microphone");
+  function fillDevices(cameraSelect, micSelect) {
+    return fillDeviceSelects({ cameraSelect, micSelect, ...local.ids() });
   }
 
   function bindDeviceSelects(cameraSelect, micSelect, errorBox) {
@@ -194,49 +170,10 @@ function start(room) {
 
   // The microphone's level, so people see it hears them before they go in.
   function levelMeter() {
-    let context = null;
-    let analyser = null;
-    let source = null;
-    let track = null;
-    let frame = 0;
-    const data = new Uint8Array(512);
-    const bar = level.querySelector(".level-bar > span");
-    function attach() {
-      const next = local.audioTrack();
-      if (next === track) return;
-      track = next;
-      source?.disconnect();
-      source = null;
-      if (!track || !window.AudioContext) return;
-      context ||= new AudioContext();
-      analyser ||= Object.assign(context.createAnalyser(), { fftSize: 512 });
-      source = context.createMediaStreamSource(new MediaStream([track]));
-      source.connect(analyser);
-    }
-    function loop() {
-      frame = requestAnimationFrame(loop);
-      if (!analyser || !track?.enabled) {
-        bar.style.setProperty("--level", "0");
-        return;
-      }
-      analyser.getByteTimeDomainData(data);
-      let sum = 0;
-      for (const v of data) sum += ((v - 128) / 128) ** 2;
-      const rms = Math.sqrt(sum / data.length);
-      bar.style.setProperty("--level", Math.min(1, rms * 4).toFixed(3));
-    }
-    local.onChange(attach);
-    document.addEventListener("click", () => context?.resume(), { once: true });
-    attach();
-    loop();
-    return {
-      stop() {
-        cancelAnimationFrame(frame);
-        source?.disconnect();
-        context?.close();
-        context = analyser = source = null;
-      },
-    };
+    const meter = createLevelMeter(level.querySelector(".level-bar > span"));
+    local.onChange(() => meter.follow(local.audioTrack()));
+    meter.follow(local.audioTrack());
+    return meter;
   }
 
   room.querySelector('[data-action="lobby-mic"]').addEventListener("click", () => local.setAudio(!local.state().audio));

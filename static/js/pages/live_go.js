@@ -1,11 +1,12 @@
 // Go live: preview the camera and microphone (device choice, level), stream the lesson to the
 // gateway over WHIP, show the lesson clock, who is watching and the connection, reconnect by
 // itself within the grace period (the same lesson continues), end it and hand it to processing.
-import { announce, api, apiRaw, ApiError } from "./api.js";
-import { connect, joinVideo } from "./realtime.js";
-import { createPresence } from "./presence.js";
-import { clock } from "./timecode.js";
-import { createLessonClock, delay, negotiate, videoStats } from "./whip.js";
+import { announce, api, apiRaw, ApiError } from "../lib/api.js";
+import { connect, joinVideo } from "../lib/realtime.js";
+import { createPresence } from "../lib/presence.js";
+import { clock } from "../lib/timecode.js";
+import { createLevelMeter, fillDeviceSelects, mediaProblem } from "../lib/devices.js";
+import { createLessonClock, delay, negotiate, videoStats } from "../lib/whip.js";
 
 const QUALITY = {
   hd: { width: 1280, height: 720, maxBitrate: 2_500_000 },
@@ -58,25 +59,13 @@ function audioConstraints() {
   return micSelect.value ? { ...base, deviceId: { exact: micSelect.value } } : base;
 }
 
-function deviceProblem(err) {
-  if (err?.name === "NotAllowedError") return "Loupe may not use your camera and microphone. Allow them in the browser's address bar, then try again.";
-  if (err?.name === "NotFoundError") return "No camera or microphone was found. Connect one, then try again.";
-  if (err?.name === "NotReadableError") return "Another app is using your camera or microphone. Close it, then try again.";
-  return `The camera and microphone could not start: ${err?.message || err}`;
-}
-
-async function fillDevices() {
-  const devices = await navigator.mediaDevices.enumerateDevices();
-  const current = {
-    videoinput: local?.getVideoTracks()[0]?.getSettings().deviceId,
-    audioinput: local?.getAudioTracks()[0]?.getSettings().deviceId,
-  };
-  for (const [select, kind, fallback] of [[cameraSelect, "videoinput", "Camera"], [micSelect, "audioinput", "Microphone"]]) {
-    const options = devices.filter((d) => d.kind === kind && d.deviceId);
-    if (!options.length) continue;
-    select.replaceChildren(...options.map((d, i) => new Option(d.label || `${fallback} ${i + 1}`, d.deviceId)));
-    if (current[kind]) select.value = current[kind];
-  }
+function fillDevices() {
+  return fillDeviceSelects({
+    cameraSelect,
+    micSelect,
+    cameraId: local?.getVideoTracks()[0]?.getSettings().deviceId,
+    micId: local?.getAudioTracks()[0]?.getSettings().deviceId,
+  });
 }
 
 async function openDevices() {
@@ -85,12 +74,12 @@ async function openDevices() {
     local = await navigator.mediaDevices.getUserMedia({ video: videoConstraints(), audio: audioConstraints() });
   } catch (err) {
     local = null;
-    showBlank(deviceProblem(err), { retry: true });
+    showBlank(mediaProblem(err).text, { retry: true });
     goButton.disabled = true;
     return;
   }
   preview.srcObject = local;
-  await fillDevices().catch(() => {});
+  await fillDevices();
   listen(local.getAudioTracks()[0]);
   goButton.disabled = false;
   refreshToggles();
@@ -111,7 +100,7 @@ async function switchDevice(kind) {
     const got = await navigator.mediaDevices.getUserMedia(kind === "video" ? { video: videoConstraints() } : { audio: audioConstraints() });
     fresh = kind === "video" ? got.getVideoTracks()[0] : got.getAudioTracks()[0];
   } catch (err) {
-    announce(deviceProblem(err));
+    announce(mediaProblem(err).text);
     return;
   }
   const old = kind === "video" ? local.getVideoTracks()[0] : local.getAudioTracks()[0];
@@ -144,35 +133,8 @@ async function changeQuality() {
 // The microphone's level, so the teacher sees the class is heard before going live.
 let meter = null;
 function listen(track) {
-  meter?.stop();
-  meter = null;
-  if (!track || !window.AudioContext) return;
-  const context = new AudioContext();
-  const analyser = context.createAnalyser();
-  analyser.fftSize = 512;
-  context.createMediaStreamSource(new MediaStream([track])).connect(analyser);
-  const samples = new Float32Array(analyser.fftSize);
-  const bar = $("level-bar");
-  let frame = 0;
-  const tick = () => {
-    analyser.getFloatTimeDomainData(samples);
-    let sum = 0;
-    for (const v of samples) sum += v * v;
-    const level = track.enabled ? Math.min(1, Math.sqrt(sum / samples.length) * 4) : 0;
-    bar.style.setProperty("--level", level.toFixed(3));
-    frame = requestAnimationFrame(tick);
-  };
-  tick();
-  // Browsers start audio only after a gesture; any click will do.
-  const resume = () => context.resume();
-  document.addEventListener("click", resume, { once: true });
-  meter = {
-    stop() {
-      cancelAnimationFrame(frame);
-      document.removeEventListener("click", resume);
-      context.close();
-    },
-  };
+  meter ||= createLevelMeter($("level-bar"));
+  meter.follow(track ?? null);
 }
 
 function refreshToggles() {

@@ -6,8 +6,8 @@
 // same file again (after a reload, in a new tab) finds that URL, asks the server for its offset
 // (HEAD) and sends only the rest. The fingerprint is removed once the upload completes.
 import { Dashboard, Tus, Uppy, Webcam } from "/static/vendor/uppy/uppy.min.mjs";
-import { announce, api } from "./api.js";
-import { connect } from "./realtime.js";
+import { announce, api } from "../lib/api.js";
+import { connect } from "../lib/realtime.js";
 
 const root = document.getElementById("uploader");
 const ENDPOINT = root.dataset.endpoint;

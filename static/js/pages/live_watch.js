@@ -1,12 +1,12 @@
 // Watch a live lesson: WHEP playback (muted autoplay, an unmute button), the lesson clock,
 // who else is watching, and live feedback stamped with the lesson time, which is the time of the
 // recording, so every comment sits at its moment once the lesson is processed.
-import { announce, api, ApiError } from "./api.js";
-import { connect, joinVideo } from "./realtime.js";
-import { ago, clock, faceColour, initials } from "./timecode.js";
-import { createLessonClock, delay, hangUp, negotiate, videoStats } from "./whip.js";
-import { createRubricPicker } from "./rubric_picker.js";
-import { createPresence } from "./presence.js";
+import { announce, api, ApiError } from "../lib/api.js";
+import { connect, joinVideo } from "../lib/realtime.js";
+import { ago, clock, faceColour, initials } from "../lib/timecode.js";
+import { createLessonClock, delay, hangUp, negotiate, videoStats } from "../lib/whip.js";
+import { createRubricPicker } from "../lib/rubric_picker.js";
+import { createPresence } from "../lib/presence.js";
 
 const KINDS = { strength: "Strength", question: "Question", suggestion: "Suggestion", note: "Note" };
 const STALL_CHECKS = 3; // stats every 2 s: this many without a new frame while live means re-watch

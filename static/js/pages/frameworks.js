@@ -1,6 +1,6 @@
 // The frameworks page: list, view, create, edit, publish, import and export the district's rubrics.
 // The address says what is shown (#framework-12, #framework-12/edit, #new), so Back works.
-import { api, announce } from "./api.js";
+import { api, announce } from "../lib/api.js";
 
 const root = document.getElementById("frameworks");
 const mayEdit = root?.dataset.mayEdit === "true";
