@@ -1,5 +1,5 @@
 // A lesson in the page: HLS through hls.js (native on Safari, MP4 as the fallback), live
-// processing, then the review tools: controls and shortcuts (player.js), the timeline
+// processing, then the tools to study it: controls and shortcuts (player.js), the timeline
 // (timeline.js), the annotation feed (annotations.js) and who else is watching (presence.js).
 // The lesson page (pages/video.js) and the debrief room both call mountLesson().
 import Hls from "/static/vendor/hls.js/hls.min.mjs";
@@ -7,7 +7,7 @@ import { api, announce } from "./api.js";
 import { connect, joinVideo } from "./realtime.js";
 import { bindShortcuts, createPlayer } from "./player.js";
 import { createTimeline } from "./timeline.js";
-import { createReview, describe } from "./annotations.js";
+import { createAnnotationFeed, describe } from "./annotations.js";
 import { createPresence } from "./presence.js";
 
 export function attach(element, { hlsUrl, mp4Url, poster }) {
@@ -37,7 +37,7 @@ export function mountLesson({ socket = connect(), onIntent = null } = {}) {
   const shell = document.querySelector(".player-shell");
   const video = shell?.querySelector("video");
   const placeholder = shell?.querySelector('[data-role="placeholder"]');
-  const reviewRoot = document.querySelector('[data-role="review"]');
+  const lessonRoot = document.querySelector('[data-role="lesson"]');
   const stage = document.querySelector('[data-role="player-stage"]');
   let hls = null;
   let player = null;
@@ -115,14 +115,14 @@ export function mountLesson({ socket = connect(), onIntent = null } = {}) {
     shell.querySelector('[data-role="stage"]').textContent = `${step[0].toUpperCase()}${step.slice(1)} · ${Math.round(percent)}%${eta}`;
   }
 
-  function startReview(socket, onIntent) {
+  function startFeed(socket, onIntent) {
     const me = {
-      id: Number(reviewRoot.dataset.meId),
-      name: reviewRoot.dataset.meName,
-      role: reviewRoot.dataset.meRole,
+      id: Number(lessonRoot.dataset.meId),
+      name: lessonRoot.dataset.meName,
+      role: lessonRoot.dataset.meRole,
     };
-    const canComment = reviewRoot.dataset.canComment === "true";
-    const known = Number(reviewRoot.dataset.duration) || 0;
+    const canComment = lessonRoot.dataset.canComment === "true";
+    const known = Number(lessonRoot.dataset.duration) || 0;
     player = createPlayer({
       stage,
       video,
@@ -130,18 +130,18 @@ export function mountLesson({ socket = connect(), onIntent = null } = {}) {
       knownDuration: known,
       onIntent,
     });
-    let review = null;
+    let feed = null;
     timeline = createTimeline({
       root: stage.querySelector('[data-role="timeline"]'),
       player,
       canSelect: canComment,
       describe,
-      onRange: (inMs, outMs) => review.range(inMs, outMs),
-      onMarker: (id) => review.goTo(id),
+      onRange: (inMs, outMs) => feed.range(inMs, outMs),
+      onMarker: (id) => feed.goTo(id),
     });
     if (known) timeline.setDuration(known);
-    review = createReview({
-      root: reviewRoot,
+    feed = createAnnotationFeed({
+      root: lessonRoot,
       player,
       timeline,
       me,
@@ -151,34 +151,33 @@ export function mountLesson({ socket = connect(), onIntent = null } = {}) {
     const help = () => (shortcuts.open ? shortcuts.close() : shortcuts.showModal());
     stage.querySelector('[data-action="shortcuts"]').addEventListener("click", help);
     bindShortcuts(player, {
-      comment: review.comment,
-      markIn: review.markIn,
-      markOut: review.markOut,
-      previous: review.previous,
-      next: review.next,
+      comment: feed.comment,
+      markIn: feed.markIn,
+      markOut: feed.markOut,
+      previous: feed.previous,
+      next: feed.next,
       help,
-      escape: review.escape,
+      escape: feed.escape,
     });
     const presenceBox = document.querySelector('[data-role="presence"]');
-    if (presenceBox) createPresence({ box: presenceBox, socket, videoId: Number(reviewRoot.dataset.videoId), me });
-    socket.on("annotation.changed", review.onChanged);
-    socket.on("annotation.removed", review.onRemoved);
-    review.sync();
+    if (presenceBox) createPresence({ box: presenceBox, socket, videoId: Number(lessonRoot.dataset.videoId), me });
+    feed.listen(socket);
+    feed.sync();
     // Hooks for people debugging the page and for the browser tests.
-    window.loupeReview = { review, player, timeline, socket, metrics: review.metrics };
-    return review;
+    window.loupeLesson = { feed, player, timeline, socket, metrics: feed.metrics };
+    return feed;
   }
 
   if (!shell) return null;
   const videoId = Number(shell.dataset.videoId);
-  const review = reviewRoot && stage ? startReview(socket, onIntent) : null;
+  const feed = lessonRoot && stage ? startFeed(socket, onIntent) : null;
   if (shell.dataset.playable === "true") showPlayer();
   const bar = shell.querySelector(".progress span");
   if (bar) bar.style.setProperty("--pct", `${bar.dataset.pct}%`); // CSP allows no inline styles
   // After every (re)connect: join the room, then fetch whatever changed while we were away.
   const join = async () => {
     const answer = await joinVideo(videoId);
-    if (answer?.ok) review?.sync();
+    if (answer?.ok) feed?.sync();
   };
   socket.on("connect", join);
   if (socket.connected) join();
@@ -210,6 +209,6 @@ export function mountLesson({ socket = connect(), onIntent = null } = {}) {
       event.target.disabled = false;
     }
   });
-  return { video, player, timeline, review, socket };
+  return { video, player, timeline, feed, socket };
 }
 
