@@ -236,7 +236,7 @@ def wait_until_up(
         try:
             requests.get(f"{url}{path}", timeout=1)
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # a busy machine answers late
             time.sleep(0.1)  # polling for readiness, not synchronising on an outcome
     raise RuntimeError(f"loupe serve did not answer within {timeout}s:\n{log.read_text()}")
 

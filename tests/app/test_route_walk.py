@@ -334,7 +334,7 @@ class Scene:
     """One of each object the routes name, made on first use (ids only, never live rows)."""
 
     media_path = "video.mp4"
-    static_file = "css/debrief.css"
+    static_file = "css/pages/debrief_sheet.css"
     whep_session = "walk-session"
     cast: dict[str, User]
 

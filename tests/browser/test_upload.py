@@ -14,7 +14,7 @@ from tests.browser.conftest import screenshot
 from tests.browser.test_homes import ANA, sign_in
 from tests.conftest import LiveServer, ffmpeg_available, need
 
-CHUNK = 5 * 1024 * 1024  # static/js/upload.js CHUNK_SIZE
+CHUNK = 5 * 1024 * 1024  # static/js/pages/upload.js CHUNK_SIZE
 PROCESSED = 240_000  # ms: upload plus the pipeline on a small CI machine
 
 

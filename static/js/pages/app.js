@@ -1,6 +1,6 @@
 // Every signed-in page: live updates of video cards (status, shares, revocations).
-import { connect } from "./realtime.js";
-import { announce } from "./api.js";
+import { connect } from "../lib/realtime.js";
+import { announce } from "../lib/api.js";
 
 function cardFor(videoId) {
   return document.querySelector(`.video-card[data-video-id="${videoId}"]`);

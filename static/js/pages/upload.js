@@ -6,8 +6,10 @@
 // same file again (after a reload, in a new tab) finds that URL, asks the server for its offset
 // (HEAD) and sends only the rest. The fingerprint is removed once the upload completes.
 import { Dashboard, Tus, Uppy, Webcam } from "/static/vendor/uppy/uppy.min.mjs";
-import { announce, api } from "./api.js";
-import { connect } from "./realtime.js";
+import { announce } from "../lib/api.js";
+import { connect } from "../lib/realtime.js";
+import { el } from "../lib/dom.js";
+import { createProcessingList } from "../lib/processing_list.js";
 
 const root = document.getElementById("uploader");
 const ENDPOINT = root.dataset.endpoint;
@@ -19,17 +21,6 @@ const VIDEO_TYPES = [
   "video/*", ".webm", ".mp4", ".mov", ".m4v", ".mkv", ".avi", ".mts", ".m2ts", ".3gp",
   ".wmv", ".mpg", ".mpeg", ".ogv", ".flv",
 ];
-const RECENT_KEY = `loupe.upload.recent.${root.dataset.userId}`;
-const STAGES = {
-  queued: "Waiting for a worker",
-  probe: "Checking the video",
-  encode: "Converting for smooth playback",
-  poster: "Picking a poster frame",
-  storyboard: "Making preview thumbnails",
-  peaks: "Reading the audio",
-  publish: "Finishing up",
-  done: "Finishing up",
-};
 
 const csrfToken = () => document.querySelector('meta[name="csrf-token"]')?.content ?? "";
 const details = document.getElementById("lesson-details");
@@ -37,35 +28,20 @@ const errorBox = root.querySelector('[data-role="upload-error"]');
 const offlineNote = root.querySelector('[data-role="offline"]');
 const resumable = document.getElementById("resumable");
 const resumableList = resumable.querySelector('[data-role="resumable-list"]');
-const processing = document.getElementById("processing");
-const processingList = processing.querySelector('[data-role="processing-list"]');
+const processing = createProcessingList({
+  section: document.getElementById("processing"),
+  socket: connect(),
+  recentKey: `loupe.upload.recent.${root.dataset.userId}`,
+});
 
 // --- small helpers ----------------------------------------------------------------------------
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value == null || value === false) continue;
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else node.setAttribute(key, value === true ? "" : value);
-  }
-  node.append(...children.filter((c) => c != null));
-  return node;
-}
-
-export function formatBytes(n) {
+function formatBytes(n) {
   if (!Number.isFinite(n)) return "";
   const units = ["bytes", "KB", "MB", "GB", "TB"];
   let i = 0;
   while (n >= 1024 && i < units.length - 1) { n /= 1024; i += 1; }
   return `${n >= 100 || i === 0 ? Math.round(n) : n.toFixed(1).replace(/\.0$/, "")} ${units[i]}`;
-}
-
-function formatEta(seconds) {
-  if (seconds == null || !Number.isFinite(seconds)) return "";
-  if (seconds < 90) return `about ${Math.max(1, Math.round(seconds))} s left`;
-  return `about ${Math.round(seconds / 60)} min left`;
 }
 
 function since(ms) {
@@ -363,7 +339,7 @@ uppy.on("upload-success", (file, response) => {
     return;
   }
   announce(`${file.name} uploaded. Loupe is preparing “${title}” for playback.`);
-  track(videoId, title, true);
+  processing.track(videoId, title, true);
   renderResumable();
 });
 
@@ -473,7 +449,7 @@ async function checkStoredUploads() {
         if (state.length && state.offset === state.length) {
           // Every byte arrived before the page went away: the lesson exists.
           localStorage.removeItem(entry.key);
-          if (state.videoId) track(state.videoId, entry.metadata?.title || entry.metadata?.filename || "Lesson", true);
+          if (state.videoId) processing.track(state.videoId, entry.metadata?.title || entry.metadata?.filename || "Lesson", true);
         } else {
           offsets.set(entry.key, { offset: state.offset, length: state.length });
         }
@@ -483,147 +459,8 @@ async function checkStoredUploads() {
   renderResumable();
 }
 
-// --- processing, live -------------------------------------------------------------------------
-
-const lessons = new Map(); // video id -> {item, status, live}
-const early = new Map(); // events that arrived before we knew the lesson's id
-
-function remember(videoId, title) {
-  let recent = [];
-  try { recent = JSON.parse(sessionStorage.getItem(RECENT_KEY) || "[]"); } catch { recent = []; }
-  recent = [{ id: videoId, title }, ...recent.filter((r) => r.id !== videoId)].slice(0, 10);
-  try { sessionStorage.setItem(RECENT_KEY, JSON.stringify(recent)); } catch { /* private mode */ }
-}
-
-function lessonItem(videoId, title) {
-  const bar = el("div", {
-    class: "lesson-bar", role: "progressbar", "aria-label": `Processing ${title}`,
-    "aria-valuemin": "0", "aria-valuemax": "100", "data-indeterminate": "true",
-  }, el("span"));
-  return el("li", { class: "lesson-progress", "data-video-id": String(videoId), "data-status": "uploaded" },
-    el("div", { class: "lesson-progress-thumb", "aria-hidden": "true" }),
-    el("div", { class: "lesson-progress-body" },
-      el("div", { class: "lesson-progress-head" },
-        el("h3", {}, el("a", { href: `/videos/${videoId}`, text: title })),
-        el("span", { class: "badge badge-uploaded", "data-role": "status", text: "Uploaded" })),
-      bar,
-      el("p", { class: "lesson-progress-detail", "data-role": "detail", text: "Waiting for a worker…" }),
-      el("p", { class: "lesson-progress-actions", "data-role": "actions" })));
-}
-
-function setBadge(lesson, status) {
-  const badge = lesson.item.querySelector('[data-role="status"]');
-  badge.className = `badge badge-${status}`;
-  badge.textContent = status[0].toUpperCase() + status.slice(1);
-  lesson.item.dataset.status = status;
-  lesson.status = status;
-}
-
-function setBar(lesson, percent) {
-  const bar = lesson.item.querySelector(".lesson-bar");
-  if (percent == null) { bar.removeAttribute("aria-valuenow"); bar.dataset.indeterminate = "true"; return; }
-  delete bar.dataset.indeterminate;
-  bar.setAttribute("aria-valuenow", String(Math.round(percent)));
-  bar.firstChild.style.setProperty("--pct", `${Math.max(2, Math.min(100, percent))}%`);
-}
-
-function setActions(lesson, ...nodes) {
-  lesson.item.querySelector('[data-role="actions"]').replaceChildren(...nodes);
-}
-
-function showProgress(lesson, { stage, percent, eta_s: eta, playable }) {
-  if (lesson.status === "ready" || lesson.status === "failed") return;
-  setBadge(lesson, "processing");
-  const label = STAGES[stage] || (stage ? stage[0].toUpperCase() + stage.slice(1) : "Processing");
-  const parts = [label];
-  if (percent != null) parts.push(`${Math.round(percent)}%`);
-  const left = formatEta(eta);
-  if (left) parts.push(left);
-  lesson.item.querySelector('[data-role="detail"]').textContent = parts.join(" · ");
-  setBar(lesson, stage === "queued" ? null : percent ?? null);
-  if (playable && !lesson.playable) {
-    lesson.playable = true;
-    setActions(lesson, el("a", { class: "btn btn-small", href: `/videos/${lesson.id}`, text: "Start watching while it finishes" }));
-  }
-}
-
-function showStatus(lesson, { status, failure_reason: reason }) {
-  if (lesson.status === "ready" || lesson.status === "failed") return;
-  if (status === "ready") {
-    setBadge(lesson, "ready");
-    setBar(lesson, 100);
-    lesson.item.querySelector('[data-role="detail"]').textContent = "Ready to watch and share.";
-    setActions(lesson, el("a", { class: "btn btn-primary", href: `/videos/${lesson.id}`, "data-role": "watch", text: "Ready — watch it" }));
-    announce(`“${lesson.title}” is ready to watch.`);
-  } else if (status === "failed") {
-    setBadge(lesson, "failed");
-    lesson.item.querySelector(".lesson-bar").hidden = true;
-    const detail = lesson.item.querySelector('[data-role="detail"]');
-    detail.textContent = `Processing failed: ${reason || "the pipeline stopped without a reason."}`;
-    detail.classList.add("failure");
-    setActions(lesson, el("a", { class: "btn btn-small", href: `/videos/${lesson.id}`, text: "Open the lesson" }));
-    announce(`Processing “${lesson.title}” failed: ${reason || "no reason given"}.`);
-  } else if (status === "processing") {
-    setBadge(lesson, "processing");
-  }
-}
-
-async function refresh(lesson) {
-  try {
-    const video = await api("GET", `/api/videos/${lesson.id}`);
-    lesson.title = video.title;
-    lesson.item.querySelector("h3 a").textContent = video.title;
-    lesson.item.querySelector(".lesson-bar").setAttribute("aria-label", `Processing ${video.title}`);
-    if (video.media?.poster && video.status === "ready") {
-      const thumb = lesson.item.querySelector(".lesson-progress-thumb");
-      thumb.replaceChildren(el("img", { src: video.media.poster, alt: "" }));
-    }
-    if (video.status === "ready" || video.status === "failed") showStatus(lesson, video);
-    else if (video.progress && !lesson.live) showProgress(lesson, video.progress);
-  } catch (err) {
-    if (err.status === 404) lesson.item.remove();
-  }
-}
-
-function track(videoId, title, fresh = false) {
-  processing.hidden = false;
-  let lesson = lessons.get(videoId);
-  if (!lesson) {
-    lesson = { id: videoId, title, status: "uploaded", live: false, playable: false, item: lessonItem(videoId, title) };
-    lessons.set(videoId, lesson);
-    processingList.prepend(lesson.item);
-  }
-  if (fresh) remember(videoId, title);
-  const buffered = early.get(videoId);
-  early.delete(videoId);
-  if (buffered?.progress) { lesson.live = true; showProgress(lesson, buffered.progress); }
-  if (buffered?.status) showStatus(lesson, buffered.status);
-  refresh(lesson);
-  return lesson;
-}
-
-const socket = connect();
-socket.on("video.progress", (msg) => {
-  const lesson = lessons.get(msg.video_id);
-  if (!lesson) { early.set(msg.video_id, { ...early.get(msg.video_id), progress: msg }); return; }
-  lesson.live = true;
-  showProgress(lesson, msg);
-});
-socket.on("video.status", (msg) => {
-  const lesson = lessons.get(msg.video_id);
-  if (!lesson) { early.set(msg.video_id, { ...early.get(msg.video_id), status: msg }); return; }
-  showStatus(lesson, msg);
-  if (msg.status === "ready") refresh(lesson); // poster
-});
-socket.on("video.deleted", ({ video_id: id }) => { lessons.get(id)?.item.remove(); lessons.delete(id); });
-// Events missed while disconnected: ask again.
-socket.on("connect", () => lessons.forEach((lesson) => refresh(lesson)));
-
 // --- start ------------------------------------------------------------------------------------
 
 details.elements.namedItem("recorded_at").max = today();
-try {
-  const recent = JSON.parse(sessionStorage.getItem(RECENT_KEY) || "[]");
-  recent.slice().reverse().forEach(({ id, title }) => track(id, title));
-} catch { /* nothing remembered */ }
+processing.restore();
 checkStoredUploads();

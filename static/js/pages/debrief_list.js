@@ -1,19 +1,8 @@
 // Debrief lists (homes, the coaching log, a summary): times in the reader's own zone, and on the
 // homes a new invitation appears at once (`debrief.invited`, sent to one's personal room).
-import { api, announce } from "./api.js";
-import { connect } from "./realtime.js";
-
-const dayFormat = { weekday: "short", month: "short", day: "numeric" };
-const timeFormat = { hour: "numeric", minute: "2-digit" };
-
-export function localTime(iso, { dateOnly = false } = {}) {
-  const at = new Date(iso);
-  if (Number.isNaN(at.getTime())) return "";
-  const today = new Date();
-  const days = Math.round((new Date(at).setHours(0, 0, 0, 0) - new Date(today).setHours(0, 0, 0, 0)) / 86400000);
-  const day = days === 0 ? "Today" : days === 1 ? "Tomorrow" : days === -1 ? "Yesterday" : at.toLocaleDateString(undefined, { ...dayFormat, ...(at.getFullYear() !== today.getFullYear() ? { year: "numeric" } : {}) });
-  return dateOnly ? day : `${day}, ${at.toLocaleTimeString(undefined, timeFormat)}`;
-}
+import { api, announce } from "../lib/api.js";
+import { connect } from "../lib/realtime.js";
+import { localTime } from "../lib/timecode.js";
 
 function localise(root = document) {
   for (const el of root.querySelectorAll("time[data-local]")) {

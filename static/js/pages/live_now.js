@@ -1,8 +1,8 @@
 // A home's "Live now": the live lessons one may watch, kept current by live.started (sent to
 // one's personal room) and live.status (sent there too), without joining the lessons' rooms
 // (that would count as watching them).
-import { announce, api } from "./api.js";
-import { connect } from "./realtime.js";
+import { announce, api } from "../lib/api.js";
+import { connect } from "../lib/realtime.js";
 
 const section = document.querySelector('[data-role="live-now"]');
 const list = section?.querySelector('[data-role="live-now-list"]');

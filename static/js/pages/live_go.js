@@ -1,16 +1,14 @@
 // Go live: preview the camera and microphone (device choice, level), stream the lesson to the
 // gateway over WHIP, show the lesson clock, who is watching and the connection, reconnect by
 // itself within the grace period (the same lesson continues), end it and hand it to processing.
-import { announce, api, apiRaw, ApiError } from "./api.js";
-import { connect, joinVideo } from "./realtime.js";
-import { createPresence } from "./presence.js";
-import { clock } from "./timecode.js";
-import { createLessonClock, delay, negotiate, videoStats } from "./whip.js";
+import { announce, api, apiRaw, ApiError } from "../lib/api.js";
+import { connect, joinVideo } from "../lib/realtime.js";
+import { createPresence } from "../lib/presence.js";
+import { createAnnotationStore } from "../lib/annotation_store.js";
+import { clock } from "../lib/timecode.js";
+import { createLivePreview } from "../lib/live_preview.js";
+import { createLessonClock, delay, negotiate, videoStats } from "../lib/whip.js";
 
-const QUALITY = {
-  hd: { width: 1280, height: 720, maxBitrate: 2_500_000 },
-  sd: { width: 640, height: 480, maxBitrate: 900_000 },
-};
 const DISCONNECTED_MS = 6000; // "disconnected" often heals by itself; after this long, reconnect
 const RETRY_MAX_MS = 5000;
 
@@ -21,15 +19,11 @@ const act = (name) => root.querySelector(`[data-action="${name}"]`);
 const me = { id: Number(root.dataset.meId), name: root.dataset.meName, role: root.dataset.meRole };
 const iceServers = JSON.parse(root.dataset.ice || "[]");
 const form = $("setup");
-const preview = $("preview");
-const cameraSelect = $("camera");
-const micSelect = $("mic");
-const qualitySelect = $("quality");
 const goButton = $("go");
 const setupLede = $("lede").textContent.replace(/\s+/g, " ").trim();
 const socket = connect();
+const camera = createLivePreview({ root, getPc: () => pc, onChange: () => { goButton.disabled = state !== "setup" || !camera.stream(); } });
 
-let local = null; // the MediaStream being previewed and sent
 let pc = null; // the current WHIP connection
 let lesson = null; // {location, videoId, streamId, title}
 let lessonClock = null;
@@ -38,172 +32,8 @@ let presence = null;
 let disconnectedTimer = 0;
 let lastSent = null; // {bytes, at} for the bitrate
 let inflight = null; // a reconnecting offer on its way: ending waits for it (no POST racing the DELETE)
-const feedback = new Set(); // ids of the comments given on this lesson
+let feedback = null; // the lesson's annotations (a store), for their count
 const metrics = { reconnects: 0 };
-
-// --- devices and preview ---------------------------------------------------------------------
-
-function quality() {
-  return QUALITY[qualitySelect.value] || QUALITY.hd;
-}
-
-function videoConstraints() {
-  const q = quality();
-  const base = { width: { ideal: q.width }, height: { ideal: q.height }, frameRate: { ideal: 30 } };
-  return cameraSelect.value ? { ...base, deviceId: { exact: cameraSelect.value } } : base;
-}
-
-function audioConstraints() {
-  const base = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
-  return micSelect.value ? { ...base, deviceId: { exact: micSelect.value } } : base;
-}
-
-function deviceProblem(err) {
-  if (err?.name === "NotAllowedError") return "Loupe may not use your camera and microphone. Allow them in the browser's address bar, then try again.";
-  if (err?.name === "NotFoundError") return "No camera or microphone was found. Connect one, then try again.";
-  if (err?.name === "NotReadableError") return "Another app is using your camera or microphone. Close it, then try again.";
-  return `The camera and microphone could not start: ${err?.message || err}`;
-}
-
-async function fillDevices() {
-  const devices = await navigator.mediaDevices.enumerateDevices();
-  const current = {
-    videoinput: local?.getVideoTracks()[0]?.getSettings().deviceId,
-    audioinput: local?.getAudioTracks()[0]?.getSettings().deviceId,
-  };
-  for (const [select, kind, fallback] of [[cameraSelect, "videoinput", "Camera"], [micSelect, "audioinput", "Microphone"]]) {
-    const options = devices.filter((d) => d.kind === kind && d.deviceId);
-    if (!options.length) continue;
-    select.replaceChildren(...options.map((d, i) => new Option(d.label || `${fallback} ${i + 1}`, d.deviceId)));
-    if (current[kind]) select.value = current[kind];
-  }
-}
-
-async function openDevices() {
-  showBlank(null);
-  try {
-    local = await navigator.mediaDevices.getUserMedia({ video: videoConstraints(), audio: audioConstraints() });
-  } catch (err) {
-    local = null;
-    showBlank(deviceProblem(err), { retry: true });
-    goButton.disabled = true;
-    return;
-  }
-  preview.srcObject = local;
-  await fillDevices().catch(() => {});
-  listen(local.getAudioTracks()[0]);
-  goButton.disabled = false;
-  refreshToggles();
-}
-
-function showBlank(text, { retry = false } = {}) {
-  const off = $("camera-off");
-  off.hidden = !text;
-  if (text) $("camera-off-text").textContent = text;
-  act("retry-devices").hidden = !retry;
-}
-
-// Swap one kind of track (a new device) in the preview and, while live, in the connection.
-async function switchDevice(kind) {
-  if (!local) return openDevices();
-  let fresh;
-  try {
-    const got = await navigator.mediaDevices.getUserMedia(kind === "video" ? { video: videoConstraints() } : { audio: audioConstraints() });
-    fresh = kind === "video" ? got.getVideoTracks()[0] : got.getAudioTracks()[0];
-  } catch (err) {
-    announce(deviceProblem(err));
-    return;
-  }
-  const old = kind === "video" ? local.getVideoTracks()[0] : local.getAudioTracks()[0];
-  if (old) {
-    fresh.enabled = old.enabled;
-    local.removeTrack(old);
-    old.stop();
-  }
-  local.addTrack(fresh);
-  const sender = pc?.getSenders().find((s) => s.track?.kind === kind || (s.track === null && old && kind === old.kind));
-  await sender?.replaceTrack(fresh);
-  if (kind === "audio") listen(fresh);
-  announce(kind === "video" ? "Camera changed." : "Microphone changed.");
-}
-
-async function changeQuality() {
-  const track = local?.getVideoTracks()[0];
-  const q = quality();
-  if (track) await track.applyConstraints({ width: { ideal: q.width }, height: { ideal: q.height }, frameRate: { ideal: 30 } }).catch(() => {});
-  const sender = pc?.getSenders().find((s) => s.track?.kind === "video");
-  if (sender) {
-    const params = sender.getParameters();
-    if (params.encodings?.length) {
-      params.encodings[0].maxBitrate = q.maxBitrate;
-      await sender.setParameters(params).catch(() => {});
-    }
-  }
-}
-
-// The microphone's level, so the teacher sees the class is heard before going live.
-let meter = null;
-function listen(track) {
-  meter?.stop();
-  meter = null;
-  if (!track || !window.AudioContext) return;
-  const context = new AudioContext();
-  const analyser = context.createAnalyser();
-  analyser.fftSize = 512;
-  context.createMediaStreamSource(new MediaStream([track])).connect(analyser);
-  const samples = new Float32Array(analyser.fftSize);
-  const bar = $("level-bar");
-  let frame = 0;
-  const tick = () => {
-    analyser.getFloatTimeDomainData(samples);
-    let sum = 0;
-    for (const v of samples) sum += v * v;
-    const level = track.enabled ? Math.min(1, Math.sqrt(sum / samples.length) * 4) : 0;
-    bar.style.setProperty("--level", level.toFixed(3));
-    frame = requestAnimationFrame(tick);
-  };
-  tick();
-  // Browsers start audio only after a gesture; any click will do.
-  const resume = () => context.resume();
-  document.addEventListener("click", resume, { once: true });
-  meter = {
-    stop() {
-      cancelAnimationFrame(frame);
-      document.removeEventListener("click", resume);
-      context.close();
-    },
-  };
-}
-
-function refreshToggles() {
-  for (const [name, kind, what] of [["toggle-mic", "audio", "Microphone"], ["toggle-camera", "video", "Camera"]]) {
-    const track = kind === "audio" ? local?.getAudioTracks()[0] : local?.getVideoTracks()[0];
-    const button = act(name);
-    const on = Boolean(track?.enabled);
-    button.disabled = !track;
-    button.setAttribute("aria-pressed", String(on));
-    button.setAttribute("aria-label", on ? `${what} on: turn off` : `${what} off: turn on`);
-  }
-  const camera = local?.getVideoTracks()[0];
-  if (local && camera && !camera.enabled) showBlank("Your camera is off");
-  else if (local) showBlank(null);
-}
-
-function toggle(kind) {
-  const track = kind === "audio" ? local?.getAudioTracks()[0] : local?.getVideoTracks()[0];
-  if (!track) return;
-  track.enabled = !track.enabled;
-  refreshToggles();
-  const what = kind === "audio" ? "Microphone" : "Camera";
-  announce(`${what} ${track.enabled ? "on" : "off"}.`);
-}
-
-function stopDevices() {
-  meter?.stop();
-  meter = null;
-  for (const track of local?.getTracks() ?? []) track.stop();
-  preview.srcObject = null;
-}
 
 // --- the page's states -------------------------------------------------------------------------
 
@@ -221,7 +51,7 @@ function setState(next) {
   $("overlay").hidden = next !== "reconnecting" && next !== "ended";
   $("overlay").dataset.kind = next;
   if (next === "reconnecting") $("overlay-title").textContent = "Reconnecting…";
-  goButton.disabled = next !== "setup" || !local;
+  goButton.disabled = next !== "setup" || !camera.stream();
   $("go-text").textContent = next === "starting" ? "Connecting…" : "Go live";
   act("end").disabled = next === "ending";
   $("heading").textContent = live ? lesson?.title || "Live lesson" : next === "ended" ? "Lesson ended" : "Go live";
@@ -255,10 +85,11 @@ function refusal(err) {
 
 async function publish() {
   const next = new RTCPeerConnection({ iceServers });
+  const local = camera.stream();
   const streams = [local];
   const video = local.getVideoTracks()[0];
   const audio = local.getAudioTracks()[0];
-  if (video) next.addTransceiver(video, { direction: "sendonly", streams, sendEncodings: [{ maxBitrate: quality().maxBitrate }] });
+  if (video) next.addTransceiver(video, { direction: "sendonly", streams, sendEncodings: [{ maxBitrate: camera.quality().maxBitrate }] });
   if (audio) next.addTransceiver(audio, { direction: "sendonly", streams });
   next.addEventListener("connectionstatechange", () => onConnection(next));
   let response;
@@ -278,7 +109,7 @@ async function publish() {
 
 async function goLive(event) {
   event?.preventDefault();
-  if (state !== "setup" || !local) return;
+  if (state !== "setup" || !camera.stream()) return;
   $("setup-error").hidden = true;
   setState("starting");
   const asked = performance.now();
@@ -315,7 +146,10 @@ async function onLesson() {
   const box = $("presence");
   presence = createPresence({ box, socket, videoId: lesson.videoId, me });
   await joinVideo(lesson.videoId);
-  await countFeedback();
+  feedback = createAnnotationStore({ videoId: lesson.videoId, me, onUpsert: showFeedbackCount, onRemove: showFeedbackCount });
+  feedback.listen(socket);
+  await feedback.sync();
+  showFeedbackCount();
   refreshWatchers();
 }
 
@@ -370,7 +204,6 @@ async function reconnect() {
         // Away longer than the grace period: the earlier part is its own lesson now.
         lessonClock = createLessonClock(lesson.streamId);
         $("lesson-link").href = `/videos/${lesson.videoId}`;
-        feedback.clear();
         await onLesson();
         $("resume").textContent = "The connection was away too long, so the first part was saved as its own lesson. This is a new live lesson.";
         $("resume").hidden = false;
@@ -412,7 +245,7 @@ function finish(lessonMs) {
   lessonClock?.freeze(lessonMs);
   pc?.close();
   pc = null;
-  stopDevices();
+  camera.stop();
   setState("ended");
   const length = clock(lessonClock?.now() ?? 0);
   $("clock").textContent = length;
@@ -463,25 +296,8 @@ function refreshWatchers() {
 }
 
 function showFeedbackCount() {
-  const n = feedback.size;
+  const n = feedback?.size ?? 0;
   $("feedback-count").textContent = n === 0 ? "No comments yet" : `${n} comment${n === 1 ? "" : "s"} so far, at their moments in the lesson`;
-}
-
-async function countFeedback() {
-  try {
-    let cursor = 0;
-    let more = true;
-    while (more) {
-      const page = await api("GET", `/api/videos/${lesson.videoId}/annotations?since=${cursor}&limit=1000`);
-      for (const a of page.annotations) feedback.add(a.id);
-      for (const id of page.removed) feedback.delete(id);
-      cursor = page.cursor;
-      more = page.more;
-    }
-  } catch {
-    // The count is a courtesy; live events keep it going.
-  }
-  showFeedbackCount();
 }
 
 function tick() {
@@ -511,18 +327,6 @@ socket.on("live.status", (msg) => {
     announce("The lesson was ended.");
   }
 });
-socket.on("annotation.changed", (msg) => {
-  if (!lesson || msg.video_id !== lesson.videoId) return;
-  const fresh = !feedback.has(msg.annotation.id);
-  feedback.add(msg.annotation.id);
-  showFeedbackCount();
-  if (fresh && state !== "ended") announce(`${msg.annotation.author.name} commented at ${clock(msg.annotation.start_ms)}.`);
-});
-socket.on("annotation.removed", (msg) => {
-  if (!lesson || msg.video_id !== lesson.videoId) return;
-  feedback.delete(msg.id);
-  showFeedbackCount();
-});
 for (const name of ["video.status", "video.progress"]) {
   socket.on(name, (msg) => {
     if (!lesson || msg.video_id !== lesson.videoId || state !== "ended") return;
@@ -537,12 +341,6 @@ for (const name of ["video.status", "video.progress"]) {
 }
 
 form.addEventListener("submit", goLive);
-cameraSelect.addEventListener("change", () => switchDevice("video"));
-micSelect.addEventListener("change", () => switchDevice("audio"));
-qualitySelect.addEventListener("change", changeQuality);
-act("toggle-mic").addEventListener("click", () => toggle("audio"));
-act("toggle-camera").addEventListener("click", () => toggle("video"));
-act("retry-devices").addEventListener("click", openDevices);
 const confirmEnd = $("confirm-end");
 act("end").addEventListener("click", () => confirmEnd.showModal());
 confirmEnd.addEventListener("close", () => {
@@ -597,5 +395,5 @@ window.loupeLive = {
   },
 };
 setState("setup");
-openDevices();
+camera.open();
 checkOpenLesson();

@@ -1,5 +1,5 @@
-// Tagging a comment with a framework dimension and level: the chips of the review composer
-// and the live watch page. Each dimension carries its level scores as small buttons, so one
+// Tagging a comment with a framework dimension and level: the chips of the comment box
+// (annotation_composer.js). Each dimension carries its level scores as small buttons, so one
 // click tags both; the chosen dimension's levels are spelled out (label, descriptor) below.
 export function createRubricPicker({ dims, levels, state, getFramework, onPick }) {
   function chip(label, pressed, colour) {

@@ -5,6 +5,8 @@
 // each side's state (muted, camera off, sharing), so turning the camera off, changing a device
 // or sharing the screen is a replaceTrack, and an ICE restart renegotiates without glare.
 
+import { mediaProblem } from "./devices.js";
+
 const QUALITY_EVERY_MS = 2000;
 
 function delay(ms) {
@@ -13,21 +15,9 @@ function delay(ms) {
 
 // --- the local camera and microphone ---------------------------------------------------------
 
-function mediaProblem(err) {
-  const name = err?.name || "";
-  if (name === "NotAllowedError" || name === "SecurityError") {
-    return {
-      kind: "denied",
-      text: "Your browser blocked the camera and microphone. Allow them in the address bar's site settings and reload, or join without them.",
-    };
-  }
-  if (name === "NotFoundError" || name === "OverconstrainedError") {
-    return { kind: "missing", text: "No camera or microphone was found. You can still join and watch, listen and write." };
-  }
-  if (name === "NotReadableError" || name === "AbortError") {
-    return { kind: "busy", text: "Another application is using the camera or microphone. Close it and try again, or join without them." };
-  }
-  return { kind: "error", text: `The camera and microphone could not start (${err?.message || name || "unknown error"}).` };
+// In a debrief one can take part without a camera or microphone.
+function inCall(problem) {
+  return { ...problem, text: `${problem.text} You can still join and watch, listen and write.` };
 }
 
 export function createLocalMedia() {
@@ -68,7 +58,7 @@ export function createLocalMedia() {
       mic = stream.getAudioTracks()[0] || null;
       camera = stream.getVideoTracks()[0] || null;
     } catch (err) {
-      problem = mediaProblem(err);
+      problem = inCall(mediaProblem(err));
       if (problem.kind !== "denied") {
         try { mic = await openMic(); } catch { mic = null; }
         try { camera = await openCamera(); } catch { camera = null; }
@@ -81,14 +71,6 @@ export function createLocalMedia() {
     if (mic) micId = mic.getSettings().deviceId || micId;
     emit();
     return problem;
-  }
-
-  async function devices() {
-    const all = await navigator.mediaDevices.enumerateDevices();
-    return {
-      cameras: all.filter((d) => d.kind === "videoinput"),
-      mics: all.filter((d) => d.kind === "audioinput"),
-    };
   }
 
   async function setAudio(on) {
@@ -162,7 +144,6 @@ export function createLocalMedia() {
 
   return {
     start,
-    devices,
     setAudio,
     setVideo,
     useCamera,

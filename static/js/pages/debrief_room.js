@@ -1,22 +1,16 @@
 // The live debrief room: a lobby to check camera and microphone, then the call (call.js) beside
-// the lesson watched together (video.js's review modules kept in step by sync.js), the shared
+// the lesson watched together (lib/lesson.js, kept in step by sync.js), the shared
 // notes and action steps (debrief_notes.js) and the opt-in recording (debrief_recording.js).
-import { api, announce } from "./api.js";
-import { connect } from "./realtime.js";
-import { mountLesson } from "./video.js";
-import { createCall, createLocalMedia } from "./call.js";
-import { createSync } from "./sync.js";
-import { createNotes } from "./debrief_notes.js";
-import { createRecording } from "./debrief_recording.js";
-import { clock, faceColour, initials } from "./timecode.js";
-import { localTime } from "./debrief_list.js";
-
-const QUALITY_TEXT = { good: "Good", fair: "Fair", poor: "Poor" };
-
-function setFace(el, id, name) {
-  el.textContent = initials(name);
-  el.style.setProperty("--face", faceColour(id));
-}
+import { api, announce } from "../lib/api.js";
+import { connect } from "../lib/realtime.js";
+import { mountLesson } from "../lib/lesson.js";
+import { createCall, createLocalMedia } from "../lib/call.js";
+import { createLevelMeter, fillDeviceSelects } from "../lib/devices.js";
+import { createSync } from "../lib/sync.js";
+import { createNotes } from "../lib/debrief_notes.js";
+import { createRecording } from "../lib/debrief_recording.js";
+import { clock, localTime } from "../lib/timecode.js";
+import { createTiles, setFace } from "../lib/debrief_tiles.js";
 
 function elapsed(fromIso) {
   const s = Math.max(0, Math.floor((Date.now() - Date.parse(fromIso)) / 1000));
@@ -146,33 +140,8 @@ function start(room) {
     level.hidden = !s.audio;
   }
 
-  async function fillDevices(cameraSelect, micSelect) {
-    let found;
-    try {
-      found = await local.devices();
-    } catch {
-      return;
-    }
-    const { cameraId, micId } = local.ids();
-    const fill = (select, list, current, none) => {
-      const options = list.map((d, i) => {
-        const o = document.createElement("option");
-        o.value = d.deviceId;
-        o.textContent = d.label || `${none} ${i + 1}`;
-        return o;
-      });
-      if (!options.length) {
-        const o = document.createElement("option");
-        o.value = "";
-        o.textContent = `No ${none.toLowerCase()} found`;
-        options.push(o);
-      }
-      select.replaceChildren(...options);
-      select.value = current && list.some((d) => d.deviceId === current) ? current : options[0].value;
-      select.disabled = !list.length || (list.length === 1 && !list[0].label);
-    };
-    fill(cameraSelect, found.cameras, cameraId, "Camera");
-    fill(micSelect, found.mics, micId, "Microphone");
+  function fillDevices(cameraSelect, micSelect) {
+    return fillDeviceSelects({ cameraSelect, micSelect, ...local.ids() });
   }
 
   function bindDeviceSelects(cameraSelect, micSelect, errorBox) {
@@ -194,49 +163,10 @@ function start(room) {
 
   // The microphone's level, so people see it hears them before they go in.
   function levelMeter() {
-    let context = null;
-    let analyser = null;
-    let source = null;
-    let track = null;
-    let frame = 0;
-    const data = new Uint8Array(512);
-    const bar = level.querySelector(".level-bar > span");
-    function attach() {
-      const next = local.audioTrack();
-      if (next === track) return;
-      track = next;
-      source?.disconnect();
-      source = null;
-      if (!track || !window.AudioContext) return;
-      context ||= new AudioContext();
-      analyser ||= Object.assign(context.createAnalyser(), { fftSize: 512 });
-      source = context.createMediaStreamSource(new MediaStream([track]));
-      source.connect(analyser);
-    }
-    function loop() {
-      frame = requestAnimationFrame(loop);
-      if (!analyser || !track?.enabled) {
-        bar.style.setProperty("--level", "0");
-        return;
-      }
-      analyser.getByteTimeDomainData(data);
-      let sum = 0;
-      for (const v of data) sum += ((v - 128) / 128) ** 2;
-      const rms = Math.sqrt(sum / data.length);
-      bar.style.setProperty("--level", Math.min(1, rms * 4).toFixed(3));
-    }
-    local.onChange(attach);
-    document.addEventListener("click", () => context?.resume(), { once: true });
-    attach();
-    loop();
-    return {
-      stop() {
-        cancelAnimationFrame(frame);
-        source?.disconnect();
-        context?.close();
-        context = analyser = source = null;
-      },
-    };
+    const meter = createLevelMeter(level.querySelector(".level-bar > span"));
+    local.onChange(() => meter.follow(local.audioTrack()));
+    meter.follow(local.audioTrack());
+    return meter;
   }
 
   room.querySelector('[data-action="lobby-mic"]').addEventListener("click", () => local.setAudio(!local.state().audio));
@@ -251,147 +181,9 @@ function start(room) {
 
   // --- tiles ------------------------------------------------------------------------------------
 
-  const tilesBox = $("tiles");
-  const tileTemplate = document.getElementById("tile-template").content.firstElementChild;
-  const tiles = new Map(); // "me" | sid | "wait:<user id>" -> element
-
-  function makeTile(key) {
-    const tile = tileTemplate.cloneNode(true);
-    tile.dataset.key = key;
-    tile.querySelector('[data-action="tile-full"]').addEventListener("click", () => {
-      tile.querySelector("video")?.requestFullscreen?.().catch(() => {});
-    });
-    tiles.set(key, tile);
-    return tile;
-  }
-
-  function renderSelf() {
-    const tile = tiles.get("me");
-    if (!tile) return;
-    const s = local.state();
-    const track = local.videoTrack();
-    const video = tile.querySelector("video");
-    if (track) {
-      if (video.srcObject?.getVideoTracks()[0] !== track) video.srcObject = new MediaStream([track]);
-    } else video.srcObject = null;
-    tile.dataset.state = "self";
-    tile.dataset.camera = String(Boolean(track));
-    tile.dataset.mirror = String(Boolean(track) && !s.screen);
-    $("tile-mic", tile).hidden = s.audio;
-    $("tile-badge", tile).hidden = !s.screen;
-    tile.setAttribute("aria-label", `You${s.audio ? "" : ", microphone off"}${track ? "" : ", camera off"}${s.screen ? ", sharing your screen" : ""}`);
-  }
-
-  function renderPeer(peer) {
-    const tile = tiles.get(peer.sid);
-    if (!tile) return;
-    const name = peer.user?.name || people.get(peer.user?.id) || "Guest";
-    $("tile-name", tile).textContent = name;
-    setFace($("tile-face", tile), peer.user?.id ?? 0, name);
-    const video = tile.querySelector("video");
-    if (video.srcObject !== peer.stream) {
-      video.srcObject = peer.stream;
-      watchFirstFrame(peer, video);
-    }
-    const connection = peer.pc.connectionState;
-    const sending = peer.state.video || peer.state.screen;
-    const frames = (peer.quality?.framesDecoded ?? 0) > 0;
-    tile.dataset.state = connection === "connected" ? "live" : "connecting";
-    tile.dataset.camera = String(sending && (frames || connection === "connected"));
-    tile.dataset.mirror = "false";
-    $("tile-mic", tile).hidden = peer.state.audio;
-    $("tile-badge", tile).hidden = !peer.state.screen;
-    tile.dataset.presenting = String(peer.state.screen);
-    // A shared screen is worth a big view: full screen on request.
-    const full = tile.querySelector('[data-action="tile-full"]');
-    full.hidden = !peer.state.screen;
-    full.setAttribute("aria-label", `Show ${name}'s screen full screen`);
-    full.title = "Full screen";
-    const status = $("tile-status", tile);
-    status.textContent = {
-      new: "Connecting…",
-      connecting: "Connecting…",
-      disconnected: "Reconnecting…",
-      failed: "Reconnecting…",
-    }[connection] || (!sending ? "Camera off" : "");
-    const q = peer.quality;
-    const box = $("tile-quality", tile);
-    box.hidden = !q || connection !== "connected";
-    if (q) {
-      box.dataset.level = q.level;
-      $("quality-text", box).textContent = QUALITY_TEXT[q.level];
-      const details = [
-        q.rttMs != null ? `${Math.round(q.rttMs)} ms round trip` : null,
-        `${q.lossPct.toFixed(1)}% packets lost`,
-        q.expectVideo && q.fps != null ? `${Math.round(q.fps)} frames a second` : null,
-      ].filter(Boolean).join(", ");
-      box.title = `Connection ${QUALITY_TEXT[q.level].toLowerCase()}: ${details}`;
-      box.setAttribute("aria-label", box.title);
-    }
-    tile.setAttribute("aria-label", `${name}${peer.state.audio ? "" : ", microphone off"}${sending ? "" : ", camera off"}${peer.state.screen ? ", presenting" : ""}`);
-  }
-
-  // Join (or their arrival) to their first frame on screen: the figure people feel.
-  function watchFirstFrame(peer, video) {
-    if (!video.requestVideoFrameCallback) return;
-    video.requestVideoFrameCallback(() => {
-      const now = performance.now();
-      const from = Math.max(peer.joinedAt, metrics.joinClickedAt ?? 0);
-      peer.firstFrameMs = now - from;
-      metrics.firstFrames.push({ user: peer.user?.name, ms: peer.firstFrameMs, sinceJoinClick: metrics.joinClickedAt != null ? now - metrics.joinClickedAt : null });
-      renderPeer(peer);
-    });
-  }
-
-  // Me first, then everyone connected, then whoever is invited but not here yet.
-  function layoutTiles() {
-    if (!tiles.has("me")) {
-      const tile = makeTile("me");
-      $("tile-name", tile).textContent = `${me.name} (you)`;
-      setFace($("tile-face", tile), me.id, me.name);
-      tile.querySelector("video").muted = true; // never hear oneself
-    }
-    const order = ["me"];
-    const here = new Set();
-    for (const peer of call ? call.peers() : []) {
-      if (!tiles.has(peer.sid)) makeTile(peer.sid);
-      order.push(peer.sid);
-      if (peer.user) here.add(peer.user.id);
-    }
-    for (const [id, name] of people) {
-      if (id === me.id || here.has(id)) continue;
-      const key = `wait:${id}`;
-      if (!tiles.has(key)) {
-        const tile = makeTile(key);
-        tile.dataset.state = "waiting";
-        tile.dataset.camera = "false";
-        $("tile-name", tile).textContent = name;
-        setFace($("tile-face", tile), id, name);
-        $("tile-status", tile).textContent = "Not here yet";
-        tile.setAttribute("aria-label", `${name}, not here yet`);
-        tile.querySelector("video").remove();
-      }
-      order.push(key);
-    }
-    for (const [key, tile] of tiles) {
-      if (!order.includes(key)) {
-        tile.remove();
-        tiles.delete(key);
-      }
-    }
-    order.forEach((key, i) => {
-      const tile = tiles.get(key);
-      if (tilesBox.children[i] !== tile) tilesBox.insertBefore(tile, tilesBox.children[i] || null);
-    });
-    tilesBox.dataset.count = String(order.length);
-    renderSelf();
-    for (const peer of call ? call.peers() : []) renderPeer(peer);
-    const connected = call ? call.peers().length : 0;
-    const waiting = [...people.keys()].filter((id) => id !== me.id && !here.has(id)).map((id) => people.get(id));
-    $("people-count").textContent = connected
-      ? `${connected + 1} people here${waiting.length ? ` · waiting for ${waiting.join(", ")}` : ""}`
-      : waiting.length ? `Waiting for ${waiting.join(", ")}` : "Only you";
-  }
+  const tiles = createTiles({ box: $("tiles"), me, local, people, peers: () => (call ? call.peers() : []), metrics });
+  const { renderSelf, renderPeer } = tiles;
+  const layoutTiles = tiles.layout;
 
   // --- call controls ----------------------------------------------------------------------------
 

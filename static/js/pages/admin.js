@@ -1,6 +1,6 @@
 // The admin page's health check: a job goes through the broker to a worker and back over Socket.IO.
-import { api } from "./api.js";
-import { connect } from "./realtime.js";
+import { api } from "../lib/api.js";
+import { connect } from "../lib/realtime.js";
 
 const button = document.getElementById("check-jobs");
 const result = document.querySelector('#health [data-role="result"]');

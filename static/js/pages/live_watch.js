@@ -1,14 +1,15 @@
 // Watch a live lesson: WHEP playback (muted autoplay, an unmute button), the lesson clock,
 // who else is watching, and live feedback stamped with the lesson time, which is the time of the
 // recording, so every comment sits at its moment once the lesson is processed.
-import { announce, api, ApiError } from "./api.js";
-import { connect, joinVideo } from "./realtime.js";
-import { ago, clock, faceColour, initials } from "./timecode.js";
-import { createLessonClock, delay, hangUp, negotiate, videoStats } from "./whip.js";
-import { createRubricPicker } from "./rubric_picker.js";
-import { createPresence } from "./presence.js";
+import { announce, api, ApiError } from "../lib/api.js";
+import { connect, joinVideo } from "../lib/realtime.js";
+import { clock } from "../lib/timecode.js";
+import { createLessonClock, delay, hangUp, negotiate, videoStats } from "../lib/whip.js";
+import { createAnnotationStore, newestFirst } from "../lib/annotation_store.js";
+import { createRowBuilder } from "../lib/annotation_rows.js";
+import { createComposer } from "../lib/annotation_composer.js";
+import { createPresence } from "../lib/presence.js";
 
-const KINDS = { strength: "Strength", question: "Question", suggestion: "Suggestion", note: "Note" };
 const STALL_CHECKS = 3; // stats every 2 s: this many without a new frame while live means re-watch
 const DISCONNECTED_MS = 6000;
 
@@ -210,266 +211,113 @@ async function refresh() {
 
 function tick() {
   if (lessonClock.ready) $("clock").textContent = clock(lessonClock.now());
-  composer?.tick();
+  if (composer && stamp.follow) showStamp();
 }
 
-// --- feedback: the list --------------------------------------------------------------------
+// --- feedback: the live feed, newest first, and the comment box stamped with the lesson time ---
 
 const list = $("list");
-const template = $("note-template").content.firstElementChild;
-const store = new Map(); // id -> annotation
-const seqs = new Map(); // id -> newest seq seen
-const rows = new Map(); // id -> li
-let cursor = 0;
-
-const newestFirst = (x, y) => y.start_ms - x.start_ms || y.id - x.id;
-
-function face(el, person) {
-  el.textContent = initials(person.name);
-  el.style.setProperty("--face", faceColour(person.id));
-}
-
-function buildRow(a) {
-  const row = template.cloneNode(true);
-  row.dataset.id = a.id;
-  $("time", row).textContent = clock(a.start_ms);
-  face($("face", row), a.author);
-  $("author", row).textContent = a.author.id === me.id ? `${a.author.name} (you)` : a.author.name;
-  $("when", row).textContent = ago(a.created_at);
-  let badges = false;
-  if (a.tag) {
-    badges = true;
-    row.style.setProperty("--dim", a.tag.colour);
-    const tag = $("tag", row);
-    tag.hidden = false;
-    $("tag-name", tag).textContent = a.tag.dimension_name;
-    if (a.tag.level_label) {
-      const level = $("level", tag);
-      level.hidden = false;
-      level.textContent = a.tag.level_score != null ? `${a.tag.level_score} · ${a.tag.level_label}` : a.tag.level_label;
-    }
-  }
-  if (a.kind !== "note") {
-    badges = true;
-    const kind = $("kind", row);
-    kind.hidden = false;
-    kind.textContent = KINDS[a.kind] || a.kind;
-    kind.dataset.kind = a.kind;
-  }
-  if (a.visibility === "private") {
-    badges = true;
-    $("private", row).hidden = false;
-    row.classList.add("is-private");
-  }
-  $("meta", row).hidden = !badges;
-  $("body", row).innerHTML = a.body_html; // rendered and escaped by the server (services.richtext)
-  const what = a.tag ? a.tag.dimension_name : KINDS[a.kind] || "Note";
-  row.setAttribute("aria-label", `${clock(a.start_ms)}, ${a.author.name}, ${what}`);
-  return row;
-}
-
-function upsert(a, { fresh = false } = {}) {
-  if (a.video_id !== videoId) return;
-  const held = seqs.get(a.id);
-  if (held != null && held >= a.seq) return;
-  seqs.set(a.id, a.seq);
-  store.set(a.id, a);
-  rows.get(a.id)?.remove();
-  const row = buildRow(a);
-  rows.set(a.id, row);
-  const after = [...store.values()].sort(newestFirst).find((b) => newestFirst(a, b) < 0 && rows.get(b.id)?.isConnected);
-  list.insertBefore(row, after ? rows.get(after.id) : null);
-  if (fresh) {
-    row.classList.add("is-new");
-    row.addEventListener("animationend", () => row.classList.remove("is-new"), { once: true });
-  }
-  counts();
-}
-
-function remove(id, seq) {
-  if (seq != null) {
-    const held = seqs.get(id);
-    if (held != null && held > seq) return;
-    seqs.set(id, seq);
-  }
-  store.delete(id);
-  rows.get(id)?.remove();
-  rows.delete(id);
-  counts();
-}
+const rowsOf = createRowBuilder({ me, seekable: false, threads: false });
+const rows = new Map(); // id -> row
 
 function counts() {
   $("count").textContent = store.size ? String(store.size) : "";
   $("empty").hidden = store.size > 0;
 }
 
-let syncing = null;
-async function loadFeedback() {
-  if (syncing) return syncing;
-  syncing = (async () => {
-    let more = true;
-    while (more) {
-      const page = await api("GET", `/api/videos/${videoId}/annotations?since=${cursor}&limit=1000`);
-      for (const a of page.annotations) upsert(a, { fresh: cursor > 0 && a.author.id !== me.id });
-      for (const id of page.removed) remove(id);
-      cursor = page.cursor;
-      more = page.more;
+const store = createAnnotationStore({
+  videoId,
+  me,
+  compare: newestFirst,
+  onUpsert(a, { fresh }) {
+    rows.get(a.id)?.remove();
+    const row = rowsOf.row(a);
+    row.classList.add("live-note");
+    rows.set(a.id, row);
+    const next = store.order[store.order.indexOf(a) + 1];
+    list.insertBefore(row, next ? rows.get(next.id) : null);
+    if (fresh) {
+      row.classList.add("is-new");
+      row.addEventListener("animationend", () => row.classList.remove("is-new"), { once: true });
     }
-    list.setAttribute("aria-busy", "false");
     counts();
-  })()
-    .catch((err) => announce(`Could not load the feedback: ${err.message}`))
-    .finally(() => {
-      syncing = null;
-    });
-  return syncing;
+  },
+  onRemove(id) {
+    rows.get(id)?.remove();
+    rows.delete(id);
+    counts();
+  },
+});
+
+async function loadFeedback() {
+  await store.sync();
+  list.setAttribute("aria-busy", "false");
+  counts();
 }
 
-// --- feedback: the composer ----------------------------------------------------------------
+// The stamp follows the lesson until one starts writing (or picks a chip): the comment sits at
+// the moment that prompted it, not when it is sent. A click on the stamp takes the time now.
+const stamp = { follow: true, ms: 0 };
+let framework = null;
 
-function createComposer(form) {
-  const body = $("body", form);
-  const stamp = $("stamp", form);
-  const stampState = $("stamp-state", form);
-  const dims = $("dimensions", form);
-  const levels = $("levels", form);
-  const privateBox = $("private", form);
-  const error = $("error", form);
-  const save = $("save", form);
-  const state = { follow: true, ms: 0, dimension: null, level: null, closed: false };
-  let framework = null;
+function showStamp() {
+  const button = $("composer-time", composer.form);
+  const ms = stamp.follow ? lessonClock.now() : stamp.ms;
+  button.textContent = `@ ${clock(ms)}`;
+  button.setAttribute("aria-label", stamp.follow ? `At ${clock(ms)}, the lesson's current time` : `At ${clock(ms)}. Use the current time instead.`);
+  $("stamp-state", composer.form).textContent = stamp.follow ? "follows the lesson" : "when you started · click for now";
+  composer.form.dataset.stamped = String(!stamp.follow);
+}
 
-  function showStamp() {
-    const ms = state.follow ? lessonClock.now() : state.ms;
-    stamp.textContent = `@ ${clock(ms)}`;
-    stamp.setAttribute("aria-label", state.follow ? `At ${clock(ms)}, the lesson's current time` : `At ${clock(ms)}. Use the current time instead.`);
-    stampState.textContent = state.follow ? "follows the lesson" : "when you started · click for now";
-    form.dataset.stamped = String(!state.follow);
-  }
+function hold(ms = lessonClock.now()) {
+  stamp.follow = false;
+  stamp.ms = ms;
+  showStamp();
+}
 
-  function hold(ms = lessonClock.now()) {
-    state.follow = false;
-    state.ms = ms;
-    showStamp();
-  }
-
-  // Choosing a chip with the mouse starts a comment at this moment, and hands the caret back.
-  const { render: renderChips } = createRubricPicker({
-    dims,
-    levels,
-    state,
-    getFramework: () => framework,
-    onPick: (event) => {
-      if (state.follow) hold();
-      showStamp();
-      if (event.detail > 0) body.focus();
-    },
-  });
-
-  function reset() {
-    state.follow = true;
-    state.dimension = state.level = null;
-    body.value = "";
-    body.style.removeProperty("height");
-    privateBox.checked = false;
-    form.querySelector('input[name="kind"][value="note"]').checked = true;
-    error.hidden = true;
-    renderChips();
-    showStamp();
-  }
-
-  function fail(text) {
-    error.textContent = text;
-    error.hidden = false;
-  }
-
-  async function submit() {
-    if (state.closed) return;
-    const text = body.value.trim();
-    if (!text) {
-      fail("Write something first.");
-      body.focus();
-      return;
-    }
+const composerForm = $("composer");
+const composer = composerForm ? createComposer({
+  form: composerForm,
+  videoId,
+  getFramework: () => framework,
+  when: () => ({ start_ms: stamp.ms }),
+  async beforeSubmit() {
     if (!lessonClock.ready) await lessonClock.sync().catch(() => {});
-    if (state.follow) hold();
-    const payload = {
-      start_ms: state.ms,
-      body: text,
-      kind: form.querySelector('input[name="kind"]:checked')?.value ?? "note",
-      visibility: privateBox.checked ? "private" : "shared",
-    };
-    if (state.dimension != null) payload.dimension_id = state.dimension;
-    if (state.level != null) payload.level_id = state.level;
-    save.disabled = true;
-    error.hidden = true;
-    try {
-      const saved = await api("POST", `/api/videos/${videoId}/annotations`, payload);
-      upsert(saved);
-      reset();
-      announce(`Comment added at ${clock(saved.start_ms)}.`);
-    } catch (err) {
-      fail(err.message);
-    } finally {
-      save.disabled = state.closed;
-    }
-  }
+    if (stamp.follow) hold();
+  },
+  onSaved: (saved) => store.upsert(saved),
+  onPick() {
+    if (stamp.follow) hold();
+  },
+  onEscape() {
+    if (!composer.body.value.trim()) composer.reset();
+  },
+  onReset() {
+    stamp.follow = true;
+    if (composer) showStamp();
+  },
+}) : null;
 
-  function fit() {
-    body.style.height = "auto";
-    body.style.height = `${body.scrollHeight + 2}px`;
-  }
-
-  body.addEventListener("input", fit);
-  // Starting to write stamps the comment: the moment that prompted it, not when it is sent.
-  body.addEventListener("focus", () => {
-    if (state.follow && lessonClock.ready) hold();
+if (composer) {
+  composer.body.addEventListener("focus", () => {
+    if (stamp.follow && lessonClock.ready) hold();
   });
-  stamp.addEventListener("click", () => {
+  $("composer-time", composerForm).addEventListener("click", () => {
     hold();
-    body.focus();
-    announce(`The comment is now at ${clock(state.ms)}.`);
+    composer.body.focus();
+    announce(`The comment is now at ${clock(stamp.ms)}.`);
   });
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    submit();
-  });
-  form.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing && (event.target === body || event.ctrlKey || event.metaKey)) {
-      event.preventDefault();
-      submit();
-    } else if (event.key === "Escape" && !body.value.trim()) {
-      reset();
-    }
-  });
-
-  async function loadFramework() {
+  composer.reset();
+  (async () => {
     if (root.dataset.hasFramework !== "true") return;
     try {
       framework = await api("GET", `/api/videos/${videoId}/framework`);
     } catch {
       framework = null;
     }
-    renderChips();
-  }
-
-  reset();
-  loadFramework();
-  return {
-    tick() {
-      if (state.follow) showStamp();
-    },
-    close() {
-      state.closed = true;
-      save.disabled = true;
-      body.disabled = true;
-      form.dataset.closed = "true";
-    },
-  };
+    composer.renderChips();
+  })();
 }
-
-const composerForm = $("composer");
-const composer = composerForm ? createComposer(composerForm) : null;
 
 // --- sound ---------------------------------------------------------------------------------
 
@@ -507,17 +355,7 @@ socket.on("live.status", (msg) => {
   applyStatus(msg.status, { resumed: resumed || msg.status === "live" });
   if (msg.status === "ended" || msg.status === "live") lessonClock.sync(1).catch(() => {});
 });
-socket.on("annotation.changed", (msg) => {
-  if (msg.video_id !== videoId) return;
-  const known = store.has(msg.annotation.id);
-  const mine = msg.annotation.author.id === me.id;
-  upsert(msg.annotation, { fresh: !mine });
-  if (!known && !mine) announce(`${msg.annotation.author.name} commented at ${clock(msg.annotation.start_ms)}.`);
-});
-socket.on("annotation.removed", (msg) => {
-  if (msg.video_id !== videoId) return;
-  remove(msg.id, msg.seq);
-});
+store.listen(socket);
 window.addEventListener("pagehide", () => {
   // Leave the gateway's viewer list at once rather than when the connection times out.
   if (whepLocation) fetch(whepLocation, { method: "DELETE", keepalive: true, credentials: "same-origin", headers: { "X-CSRF-Token": document.querySelector('meta[name="csrf-token"]')?.content ?? "" } });

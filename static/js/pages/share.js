@@ -1,5 +1,5 @@
 // The share dialog on the teacher's home: list, add and revoke who may watch a lesson.
-import { api, announce } from "./api.js";
+import { api, announce } from "../lib/api.js";
 
 const dialog = document.getElementById("share-dialog");
 const form = document.getElementById("share-form");

@@ -1,5 +1,5 @@
 // Personal API tokens: create one (shown once) and revoke them.
-import { api, announce } from "./api.js";
+import { api, announce } from "../lib/api.js";
 
 const form = document.getElementById("token-form");
 const box = document.getElementById("new-token");

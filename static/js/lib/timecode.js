@@ -51,3 +51,16 @@ export function isTextField(el) {
   if (el.isContentEditable) return true;
   return el.matches?.("input, textarea, select") ?? false;
 }
+
+// "Today, 3:05 PM", "Tomorrow", "Mon, Mar 3": a server time in the reader's own zone.
+const dayFormat = { weekday: "short", month: "short", day: "numeric" };
+const timeFormat = { hour: "numeric", minute: "2-digit" };
+
+export function localTime(iso, { dateOnly = false } = {}) {
+  const at = new Date(iso);
+  if (Number.isNaN(at.getTime())) return "";
+  const today = new Date();
+  const days = Math.round((new Date(at).setHours(0, 0, 0, 0) - new Date(today).setHours(0, 0, 0, 0)) / 86400000);
+  const day = days === 0 ? "Today" : days === 1 ? "Tomorrow" : days === -1 ? "Yesterday" : at.toLocaleDateString(undefined, { ...dayFormat, ...(at.getFullYear() !== today.getFullYear() ? { year: "numeric" } : {}) });
+  return dateOnly ? day : `${day}, ${at.toLocaleTimeString(undefined, timeFormat)}`;
+}

@@ -1,7 +1,7 @@
 // "Start a debrief" on the lesson page: invite up to a few more people (the lesson's teacher
 // always is), optionally schedule it; then go to the room, or stay here if it is for later.
-import { api, announce } from "./api.js";
-import { faceColour, initials } from "./timecode.js";
+import { api, announce } from "../lib/api.js";
+import { faceColour, initials } from "../lib/timecode.js";
 
 const dialog = document.querySelector('[data-role="start-debrief"]');
 const opener = document.querySelector('[data-action="start-debrief"]');
