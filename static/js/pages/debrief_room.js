@@ -348,6 +348,27 @@ function start(room) {
     announce("The debrief has ended.");
   });
 
+  // Access to the lesson ended (a share revoked, the lesson deleted): the server has taken us
+  // out of the room. Hang up and stop the lesson; nothing of it stays on screen.
+  socket.on("debrief.removed", (msg) => {
+    if (msg.debrief_id !== debriefId || phase === "ended") return;
+    hangUp();
+    if (lesson) {
+      lesson.video.pause();
+      lesson.video.removeAttribute("src");
+      lesson.video.load();
+    }
+    room.querySelector(".room-main").replaceChildren();
+    showMessage(
+      "You can no longer take part in this debrief",
+      "Your access to the lesson it discusses has ended.",
+      "Home",
+      "/",
+    );
+    setPhase("ended");
+    announce("You can no longer take part in this debrief.");
+  });
+
   // --- joining ----------------------------------------------------------------------------------
 
   let meter = null;
