@@ -201,6 +201,9 @@ def build_document(app: Flask) -> dict[str, Any]:
             }
             if op.body is not None or op.consumes is not None:
                 standard[413] = "The request body is too large"
+            if any(p.where == "query" for p in op.params):
+                # The server's request-line limit, met by long text sent percent-encoded.
+                standard[414] = "The URL is too long"
             if op.auth:
                 standard |= {
                     403: "Not allowed, or CSRF token missing",
