@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app.config import Config
+from app.core.config import Config
 
 
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
@@ -50,22 +50,39 @@ def quiet_webrtc_logs() -> None:
 
 def create_app(config: Config | None = None) -> Flask:
     """Build the Flask app: bind the extensions, register the blueprints, nothing else."""
-    from app import models  # noqa: F401  (registers every table on the metadata)
-    from app.api.annotations import bp as annotations_bp
-    from app.api.debriefs import bp as debriefs_bp
-    from app.api.frameworks import bp as frameworks_bp
-    from app.api.live import bp as live_bp
-    from app.api.routes import bp as api_bp
-    from app.api.uploads import bp as uploads_bp
-    from app.errors import init_errors
-    from app.extensions import csrf, db, limiter, login_manager, migrate, socketio, socketio_options
-    from app.jobs import init_celery
-    from app.media import bp as media_bp
-    from app.numbers import IdConverter
-    from app.realtime import handlers
-    from app.security import init_security
-    from app.storage import LocalStorage
-    from app.web import bp as web_bp
+    # Every module of models, so every table is on the metadata.
+    from app.accounts import models as _accounts_models  # noqa: F401
+    from app.accounts import organizations as _accounts_organizations  # noqa: F401
+    from app.accounts.security import init_security
+    from app.accounts.views import bp as web_bp
+    from app.core import audit_models as _core_audit_models  # noqa: F401
+    from app.core.error_handlers import init_errors
+    from app.core.extensions import (
+        csrf,
+        db,
+        limiter,
+        login_manager,
+        migrate,
+        socketio,
+        socketio_options,
+    )
+    from app.core.numbers import IdConverter
+    from app.core.storage import LocalStorage
+    from app.core.tasks import init_celery
+    from app.debriefs import models as _debriefs_models  # noqa: F401
+    from app.debriefs.api import bp as debriefs_bp
+    from app.feedback import models as _feedback_models  # noqa: F401
+    from app.feedback.api import bp as annotations_bp
+    from app.frameworks import models as _frameworks_models  # noqa: F401
+    from app.frameworks.api import bp as frameworks_bp
+    from app.lessons import events as handlers
+    from app.lessons import models as _lessons_models  # noqa: F401
+    from app.lessons import upload_models as _lessons_upload_models  # noqa: F401
+    from app.lessons.api import bp as api_bp
+    from app.lessons.media import bp as media_bp
+    from app.lessons.tus import bp as uploads_bp
+    from app.live import models as _live_models  # noqa: F401
+    from app.live.api import bp as live_bp
 
     app = Flask(__name__, static_folder="../static", static_url_path="/static")
     app.config.from_object(config or Config())

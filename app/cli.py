@@ -16,7 +16,7 @@ from typing import Any
 import click
 from flask import Flask
 
-from app.services.errors import ServiceError
+from app.core.errors import ServiceError
 
 
 def _app() -> Flask:
@@ -79,7 +79,7 @@ def demo() -> None:
     from app.demo import seed_demo
 
     with _context():
-        from app.services.frameworks import ensure_builtins
+        from app.frameworks.service import ensure_builtins
 
         _upgrade()
         ensure_builtins()
@@ -113,9 +113,9 @@ def users_create(
     """Create an account in a district."""
     from sqlalchemy import select
 
-    from app.extensions import db as database
-    from app.models import Organization
-    from app.services import accounts
+    from app.accounts import service as accounts
+    from app.accounts.organizations import Organization
+    from app.core.extensions import db as database
 
     with _context():
         orgs = list(database.session.scalars(select(Organization).order_by(Organization.id)))
@@ -147,7 +147,7 @@ def tokens() -> None:
 @click.option("--name", default="command line", show_default=True)
 def tokens_create(email: str, name: str) -> None:
     """Create a personal API token for a person and print it (shown once)."""
-    from app.services import accounts
+    from app.accounts import service as accounts
 
     with _context():
         user = accounts.find_user_by_email(email)
@@ -165,9 +165,9 @@ def tokens_create(email: str, name: str) -> None:
 @click.option("--loglevel", default="INFO", show_default=True)
 def worker(concurrency: int | None, beat: bool, loglevel: str) -> None:
     """Run a Celery worker for background jobs."""
-    from app.jobs import DEFAULT_QUEUE
-    from app.jobs.media import MEDIA_QUEUE
-    from app.jobs.worker import celery, flask_app
+    from app.core.tasks import DEFAULT_QUEUE
+    from app.lessons.jobs import MEDIA_QUEUE
+    from app.worker import celery, flask_app
 
     n = concurrency or flask_app.config["WORKER_CONCURRENCY"]
     argv = [
@@ -193,7 +193,7 @@ def rtc_gateway(host: str | None, port: int | None) -> None:
     import logging
 
     from app import create_app, quiet_webrtc_logs
-    from app.config import Config
+    from app.core.config import Config
     from app.rtc.gateway import Gateway, serve
 
     logging.basicConfig(
@@ -205,7 +205,7 @@ def rtc_gateway(host: str | None, port: int | None) -> None:
 
     async def notify(stream_id: int, event: str, result: dict[str, Any]) -> None:
         # A live lesson's news goes to a worker (the database and browsers are its business).
-        from app.jobs.live import stream_event
+        from app.live.jobs import stream_event
 
         def send() -> None:
             with flask_app.app_context():
@@ -240,7 +240,8 @@ def rtc_gateway(host: str | None, port: int | None) -> None:
 )
 def import_command(folder: Path, owner_email: str, title_from: str) -> None:
     """Import every video file of FOLDER as lessons of a teacher (files seen before are skipped)."""
-    from app.services import accounts, imports
+    from app.accounts import service as accounts
+    from app.lessons import imports
 
     with _context():
         owner = accounts.find_user_by_email(owner_email)
@@ -268,9 +269,9 @@ def media() -> None:
 @click.argument("video_id", type=int)
 def media_reprocess(video_id: int) -> None:
     """Run the media pipeline again on a video's original upload."""
-    from app.extensions import db as database
-    from app.models import Video
-    from app.services import processing
+    from app.core.extensions import db as database
+    from app.lessons import processing
+    from app.lessons.models import Video
 
     with _context():
         video = database.session.get(Video, video_id)
@@ -297,7 +298,7 @@ def serve(host: str, port: int, with_demo: bool, with_worker: bool, with_rtc: bo
 
     app = _app()
     with app.app_context():
-        from app.services.frameworks import ensure_builtins
+        from app.frameworks.service import ensure_builtins
 
         _upgrade()
         ensure_builtins()

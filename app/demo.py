@@ -7,9 +7,12 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import select
 
-from app.extensions import db
-from app.models import Organization, Role, User, Video
-from app.services import accounts, videos
+from app.accounts import service as accounts
+from app.accounts.models import Role, User
+from app.accounts.organizations import Organization
+from app.core.extensions import db
+from app.lessons import service as videos
+from app.lessons.models import Video
 
 DEMO_SLUG = "riverbend-demo"
 DEMO_PASSWORD = "loupe-demo"  # noqa: S105  (printed for people trying Loupe; demo data only)
@@ -218,7 +221,7 @@ def seed_demo() -> bool:
 def _seed_lessons(users: dict[str, User]) -> None:
     # The rows exist at once; a job makes each clip with ffmpeg and sends it through the
     # media pipeline, so the server starts immediately and lessons turn ready live.
-    from app.jobs.demo import make_lesson
+    from app.lessons.demo_jobs import make_lesson
 
     for owner, title, subject, grade, coach, permission, seconds in LESSONS:
         video = videos.create_video(users[owner], title=title, subject=subject, grade=grade)
@@ -230,8 +233,8 @@ def _seed_lessons(users: dict[str, User]) -> None:
 
 
 def _seed_feedback(users: dict[str, User], video: Video) -> None:
-    from app.services import annotations
-    from app.services.annotations import AnnotationIn, ReplyIn
+    from app.feedback import service as annotations
+    from app.feedback.service import AnnotationIn, ReplyIn
 
     framework = annotations.framework_for(video, users[LESSONS[0][4] or ""])
     dimensions = {d.name: d for d in framework.dimensions} if framework else {}

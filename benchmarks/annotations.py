@@ -36,7 +36,8 @@ def prepare() -> tuple[int, list[str]]:
     """Create the lesson the writers annotate, shared for comment with the coaches, and a
     personal token for each coach."""
     from app import create_app
-    from app.services import accounts, videos
+    from app.accounts import service as accounts
+    from app.lessons import service as videos
 
     with create_app().app_context():
         ana = accounts.find_user_by_email("ana.lopez@riverbend.example")

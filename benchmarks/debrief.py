@@ -218,7 +218,8 @@ def main() -> None:
     args = parser.parse_args()
     with serve(args.port, prefix="loupe-debrief-bench-") as server:
         from app import create_app
-        from app.services import accounts, videos
+        from app.accounts import service as accounts
+        from app.lessons import service as videos
 
         with create_app().app_context():
             ana = accounts.find_user_by_email(TEACHER)

@@ -92,7 +92,7 @@ def main() -> None:
     ) as server:
         url = server.url
         from app import create_app
-        from app.services import accounts
+        from app.accounts import service as accounts
 
         with create_app().app_context():
             ana = accounts.find_user_by_email("ana.lopez@riverbend.example")

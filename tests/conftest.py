@@ -23,10 +23,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from app import create_app
-from app.config import TestConfig
-from app.extensions import db
-from app.models import Organization, Role, User, Video
-from app.services import accounts, videos
+from app.accounts import service as accounts
+from app.accounts.models import Role, User
+from app.accounts.organizations import Organization
+from app.core.config import TestConfig
+from app.core.extensions import db
+from app.lessons import service as videos
+from app.lessons.models import Video
 
 IN_CI = os.environ.get("CI") == "true"
 PG_URL = os.environ.get("LOUPE_TEST_DATABASE_URL")

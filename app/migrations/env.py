@@ -40,7 +40,7 @@ target_db = current_app.extensions["migrate"].db
 
 def render_item(type_, obj, autogen_context):
     """Render Loupe's column types as plain SQLAlchemy types, so migrations never import app."""
-    from app.models.base import UTCDateTime
+    from app.core.db import UTCDateTime
 
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"

@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 import requests
 from flask import current_app
 
+from app.core.errors import ServiceError
 from app.rtc import tokens
-from app.services.errors import ServiceError
 
 
 class GatewayUnavailable(ServiceError):

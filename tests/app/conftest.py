@@ -9,9 +9,13 @@ from datetime import date
 import pytest
 from flask import Flask
 
-from app.extensions import db
-from app.models import Framework, Organization, User, Video
-from app.services import frameworks, videos
+from app.accounts.models import User
+from app.accounts.organizations import Organization
+from app.core.extensions import db
+from app.frameworks import service as frameworks
+from app.frameworks.models import Framework
+from app.lessons import service as videos
+from app.lessons.models import Video
 from tests.app.test_frameworks import SPEC
 
 

@@ -16,11 +16,13 @@ from typing import Any
 
 import pytest
 
+from app.accounts import service as accounts
+from app.accounts.models import User
+from app.core.extensions import db
+from app.core.realtime import publish_to_lesson
 from app.demo import DEMO_PASSWORD
-from app.extensions import db
-from app.models import User, Video
-from app.realtime import publish_to_lesson
-from app.services import accounts, videos
+from app.lessons import service as videos
+from app.lessons.models import Video
 from tests.conftest import REDIS_URL, Browser, LiveServer, need, start_server, stop_server
 
 TEACHER = "ana.lopez@riverbend.example"

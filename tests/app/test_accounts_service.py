@@ -8,12 +8,13 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 
-from app.extensions import db
-from app.models import Invitation, LoginSession, Organization, Role, User
-from app.models.audit import AuditChangeError, AuditEvent
-from app.models.base import utcnow
-from app.services import accounts
-from app.services.errors import Conflict, Forbidden, Invalid, NotFound
+from app.accounts import service as accounts
+from app.accounts.models import Invitation, LoginSession, Role, User
+from app.accounts.organizations import Organization
+from app.core.audit_models import AuditChangeError, AuditEvent
+from app.core.db import utcnow
+from app.core.errors import Conflict, Forbidden, Invalid, NotFound
+from app.core.extensions import db
 from tests.conftest import PASSWORD
 
 

@@ -22,15 +22,20 @@ import webvtt
 from flask import Flask
 from sqlalchemy import select
 
+from app.accounts import service as accounts
+from app.accounts.models import User
+from app.core.audit_models import AuditEvent
+from app.core.errors import Forbidden, Invalid, NotFound
+from app.core.extensions import db
+from app.core.storage import storage
 from app.demo import DEMO_PASSWORD
-from app.extensions import db
-from app.models import Annotation, AuditEvent, User, Video
-from app.services import accounts, frameworks, videos
-from app.services import annotation_exports as exports
-from app.services import annotations as feedback
-from app.services.annotations import AnnotationIn, AnnotationsDocument, ReplyIn
-from app.services.errors import Forbidden, Invalid, NotFound
-from app.storage import storage
+from app.feedback import documents as exports
+from app.feedback import service as feedback
+from app.feedback.models import Annotation
+from app.feedback.service import AnnotationIn, AnnotationsDocument, ReplyIn
+from app.frameworks import service as frameworks
+from app.lessons import service as videos
+from app.lessons.models import Video
 from media_pipeline.extras import storyboard_vtt
 from tests.app.conftest import Lesson
 from tests.app.test_frameworks import SPEC

@@ -10,12 +10,14 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from app.extensions import db
-from app.models import Organization, User
-from app.services import annotations as feedback
-from app.services import frameworks, videos
-from app.services.annotations import AnnotationIn, AnnotationPatch, ReplyIn
-from app.services.errors import Forbidden, Invalid, NotFound
+from app.accounts.models import User
+from app.accounts.organizations import Organization
+from app.core.errors import Forbidden, Invalid, NotFound
+from app.core.extensions import db
+from app.feedback import service as feedback
+from app.feedback.service import AnnotationIn, AnnotationPatch, ReplyIn
+from app.frameworks import service as frameworks
+from app.lessons import service as videos
 from tests.app.conftest import Lesson
 from tests.app.test_frameworks import SPEC
 from tests.conftest import login
@@ -296,7 +298,7 @@ def test_api_round_trip_and_errors(lesson: Lesson, any_db_app: Flask) -> None:
 def test_the_framework_comes_from_the_video_then_the_caseload_then_the_district(
     lesson: Lesson, any_db_app: Flask
 ) -> None:
-    from app.services import accounts
+    from app.accounts import service as accounts
 
     published = frameworks.list_frameworks(lesson.coach)
     five = next(f for f in published if f.builtin == "loupe-five")

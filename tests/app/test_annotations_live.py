@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
+from app.accounts import service as accounts
 from app.demo import DEMO_PASSWORD
-from app.services import accounts, videos
+from app.lessons import service as videos
 from tests.conftest import REDIS_URL, Browser, LiveServer, need, start_server, stop_server
 
 TEACHER = "ana.lopez@riverbend.example"

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from app.models import Role
-from app.services import accounts
+from app.accounts import service as accounts
+from app.accounts.models import Role
 from tests.conftest import PASSWORD, LiveServer, start_server, stop_server
 
 # Generated cases per operation, on top of the coverage phase's boundary cases: bounded so the

@@ -15,10 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from app.extensions import db
-from app.models import AuditEvent, LoginSession, User
-from app.services import accounts, login_attempts
-from app.services.errors import TooManyAttempts
+from app.accounts import login_attempts
+from app.accounts import service as accounts
+from app.accounts.models import LoginSession, User
+from app.core.audit_models import AuditEvent
+from app.core.errors import TooManyAttempts
+from app.core.extensions import db
 from tests.conftest import PASSWORD, REDIS_URL, login, make_app, need, wait_until
 
 

@@ -13,8 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from app.extensions import db
-from app.models import CoachAssignment, User, Video
+from app.accounts.models import CoachAssignment, User
+from app.core.extensions import db
+from app.lessons.models import Video
 from tests.conftest import login
 
 # Numbers past every column's range (2^31, 2^63, 10^30) and digits that are not ASCII:

@@ -15,9 +15,10 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaPlayer
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
+from app.accounts import service as accounts
 from app.demo import DEMO_PASSWORD
+from app.lessons import service as videos
 from app.rtc import tokens
-from app.services import accounts, videos
 from tests.conftest import LiveServer, ffmpeg_available, need, start_server, stop_server, wait_until
 
 TEACHER = "ana.lopez@riverbend.example"

@@ -17,8 +17,9 @@ import requests
 import socketio
 from aiortc import RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
 
+from app.accounts import service as accounts
 from app.demo import DEMO_PASSWORD
-from app.services import accounts, videos
+from app.lessons import service as videos
 from tests.conftest import LiveServer, start_server, stop_server
 
 TEACHER = "ana.lopez@riverbend.example"
@@ -200,8 +201,8 @@ def test_members_negotiate_and_receive_each_others_video(server: LiveServer) -> 
     asyncio.run(scenario())
     # The server is still well and the attendance was recorded.
     with server.app().app_context():
-        from app.extensions import db
-        from app.models import DebriefAttendance
+        from app.core.extensions import db
+        from app.debriefs.models import DebriefAttendance
 
         stays = db.session.query(DebriefAttendance).all()
         assert len(stays) == 2

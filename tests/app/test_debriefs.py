@@ -15,13 +15,17 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 
-from app.extensions import db
-from app.jobs.debriefs import compose_recording
-from app.models import Organization, RecordingState, User, Video
-from app.models.base import utcnow
-from app.services import debriefs, videos
-from app.services.debriefs import DebriefIn, NoteIn
-from app.services.errors import Conflict, Forbidden, Invalid, NotFound
+from app.accounts.models import User
+from app.accounts.organizations import Organization
+from app.core.db import utcnow
+from app.core.errors import Conflict, Forbidden, Invalid, NotFound
+from app.core.extensions import db
+from app.debriefs import service as debriefs
+from app.debriefs.jobs import compose_recording
+from app.debriefs.models import RecordingState
+from app.debriefs.service import DebriefIn, NoteIn
+from app.lessons import service as videos
+from app.lessons.models import Video
 from tests.conftest import login
 
 

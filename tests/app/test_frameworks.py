@@ -9,10 +9,12 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from app.extensions import db
-from app.models import Framework, FrameworkStatus, Organization, RubricLevel, User
-from app.services import frameworks
-from app.services.errors import Conflict, Forbidden, Invalid, NotFound
+from app.accounts.models import User
+from app.accounts.organizations import Organization
+from app.core.errors import Conflict, Forbidden, Invalid, NotFound
+from app.core.extensions import db
+from app.frameworks import service as frameworks
+from app.frameworks.models import Framework, FrameworkStatus, RubricLevel
 from tests.conftest import login
 
 SPEC: dict[str, Any] = {

@@ -14,9 +14,11 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from app.extensions import db
-from app.models import LiveStream, User, Video
-from app.services import accounts
+from app.accounts import service as accounts
+from app.accounts.models import User
+from app.core.extensions import db
+from app.lessons.models import Video
+from app.live.models import LiveStream
 from tests.conftest import free_port, instance_env, make_app, wait_until, wait_until_up
 
 Foreign = Callable[[Path], int]

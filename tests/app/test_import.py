@@ -8,11 +8,12 @@ from pathlib import Path
 from click.testing import CliRunner
 from flask import Flask
 
+from app.accounts.models import User
 from app.cli import main
-from app.extensions import db
-from app.models import User, Video
-from app.services import imports
-from app.storage import storage
+from app.core.extensions import db
+from app.core.storage import storage
+from app.lessons import imports
+from app.lessons.models import Video
 
 
 def test_import_a_folder_once(app: Flask, make_user: Callable[..., User], tmp_path: Path) -> None:

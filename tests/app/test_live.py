@@ -17,10 +17,13 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaPlayer
 from flask import Flask
 
+from app.accounts import service as accounts
+from app.accounts.models import User
+from app.core.extensions import db
 from app.demo import DEMO_PASSWORD
-from app.extensions import db
-from app.models import LiveStream, User, Video
-from app.services import accounts, videos
+from app.lessons import service as videos
+from app.lessons.models import Video
+from app.live.models import LiveStream
 from tests.conftest import LiveServer, ffmpeg_available, need, start_server, stop_server, wait_until
 
 TEACHER = "ana.lopez@riverbend.example"  # on Maya Chen's caseload
@@ -196,7 +199,7 @@ def test_a_lesson_deleted_while_live_leaves_no_recording(server: LiveServer) -> 
 def test_the_sweep_removes_recordings_nobody_owns(
     any_db_app: Flask, make_user: Callable[..., User], make_video: Callable[..., Video]
 ) -> None:
-    from app.jobs.live import sweep_recordings
+    from app.live.jobs import sweep_recordings
     from app.rtc import folders
 
     teacher = make_user("teacher")

@@ -19,8 +19,9 @@ import requests
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaPlayer
 
+from app.accounts import service as accounts
 from app.demo import DEMO_PASSWORD
-from app.services import accounts, videos
+from app.lessons import service as videos
 from tests.conftest import LiveServer, ffmpeg_available, need, start_server, stop_server, wait_until
 
 TEACHER = "ana.lopez@riverbend.example"  # on Maya Chen's caseload: her lessons are shared

@@ -9,9 +9,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app.models import User, Video
-from app.services import videos
-from app.storage import storage
+from app.accounts.models import User
+from app.core.storage import storage
+from app.lessons import service as videos
+from app.lessons.models import Video
 from tests.conftest import login
 
 FILES = {
@@ -131,7 +132,7 @@ def test_media_follows_the_share(
 def test_media_with_a_bearer_token(
     app: Flask, published: tuple[Video, User], client: FlaskClient
 ) -> None:
-    from app.services import accounts
+    from app.accounts import service as accounts
 
     video, teacher = published
     _, raw = accounts.create_api_token(teacher, "player")

@@ -13,9 +13,10 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import Connection, Engine, Integer, inspect, text
 
 from app import create_app
-from app.config import TestConfig
-from app.extensions import db
-from app.models import User, Video
+from app.accounts.models import User
+from app.core.config import TestConfig
+from app.core.extensions import db
+from app.lessons.models import Video
 from tests.conftest import instance_env
 
 
@@ -40,8 +41,9 @@ def test_upgrade_from_empty_matches_the_models_and_downgrades_to_empty(
 
 
 def test_upgrading_a_database_with_data(tmp_path: Path, database_url: str) -> None:
-    from app.models import Organization, Role, User
-    from app.services import videos
+    from app.accounts.models import Role, User
+    from app.accounts.organizations import Organization
+    from app.lessons import service as videos
 
     app = create_app(TestConfig(instance_env(tmp_path, database_url)))
     with app.app_context():
@@ -122,8 +124,9 @@ def _add_video(conn: Connection, owner: int, org: int, title: str) -> int:
 def test_a_deleted_lessons_id_is_never_given_again_after_the_upgrade(
     tmp_path: Path, database_url: str
 ) -> None:
-    from app.models import Organization, Role
-    from app.services import videos
+    from app.accounts.models import Role
+    from app.accounts.organizations import Organization
+    from app.lessons import service as videos
 
     app = create_app(TestConfig(instance_env(tmp_path, database_url)))
     with app.app_context():
@@ -192,7 +195,7 @@ def test_a_deleted_lessons_id_is_never_given_again_after_the_upgrade(
 def test_ids_of_deleted_rows_are_never_reused(
     any_db_app: Flask, make_user: Callable[..., User], make_video: Callable[..., Video]
 ) -> None:
-    from app.services import videos
+    from app.lessons import service as videos
 
     teacher = make_user("teacher")
     made = [make_video(teacher, title=f"Lesson {n}").id for n in range(3)]

@@ -7,10 +7,13 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 
-from app import policy
-from app.models import Organization, User, Video
-from app.policy import VideoAction
-from app.services import accounts, videos
+from app.accounts import service as accounts
+from app.accounts.models import User
+from app.accounts.organizations import Organization
+from app.core import policy
+from app.core.policy import VideoAction
+from app.lessons import service as videos
+from app.lessons.models import Video
 
 ALL = frozenset(VideoAction)
 WATCH = frozenset({VideoAction.VIEW, VideoAction.DOWNLOAD})

@@ -19,11 +19,12 @@ import m3u8
 import pytest
 import requests
 
+from app.accounts import service as accounts
+from app.core.extensions import db
+from app.core.storage import storage
 from app.demo import DEMO_PASSWORD
-from app.extensions import db
-from app.models import Video, VideoStatus
-from app.services import accounts, processing
-from app.storage import storage
+from app.lessons import processing
+from app.lessons.models import Video, VideoStatus
 from tests.conftest import (
     REDIS_URL,
     Browser,

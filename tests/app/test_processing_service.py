@@ -9,12 +9,14 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from app.extensions import db
-from app.models import User, Video, VideoStatus
-from app.models.base import utcnow
-from app.services import processing, videos
-from app.services.errors import Conflict, Forbidden
-from app.storage import storage
+from app.accounts.models import User
+from app.core.db import utcnow
+from app.core.errors import Conflict, Forbidden
+from app.core.extensions import db
+from app.core.storage import storage
+from app.lessons import processing
+from app.lessons import service as videos
+from app.lessons.models import Video, VideoStatus
 from tests.conftest import login
 
 
@@ -194,7 +196,7 @@ def test_stored_source_names_never_come_from_the_uploader(
 def test_jobs_times_threads_stay_within_the_core_budget(
     tmp_path: Path, budget: str, concurrency: str, threads: int, jobs: int
 ) -> None:
-    from app.jobs.media import ffmpeg_threads
+    from app.lessons.jobs import ffmpeg_threads
     from tests.conftest import make_app
 
     app = make_app(tmp_path, LOUPE_CORE_BUDGET=budget, LOUPE_WORKER_CONCURRENCY=concurrency)

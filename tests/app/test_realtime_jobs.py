@@ -13,8 +13,9 @@ import pytest
 import requests
 import socketio
 
+from app.accounts import service as accounts
 from app.demo import DEMO_PASSWORD
-from app.services import accounts, videos
+from app.lessons import service as videos
 from tests.conftest import REDIS_URL, LiveServer, need, start_server, stop_server
 from tests.conftest import Browser as BrowserSession
 

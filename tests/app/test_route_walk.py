@@ -26,11 +26,19 @@ from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 from werkzeug.test import TestResponse
 
-from app.extensions import db
-from app.models import LiveStream, NoteKind, Organization, User
-from app.services import accounts, annotation_exports, debriefs, frameworks, uploads, videos
-from app.services import annotations as feedback
-from app.storage import storage
+from app.accounts import service as accounts
+from app.accounts.models import User
+from app.accounts.organizations import Organization
+from app.core.extensions import db
+from app.core.storage import storage
+from app.debriefs import service as debriefs
+from app.debriefs.models import NoteKind
+from app.feedback import documents as annotation_exports
+from app.feedback import service as feedback
+from app.frameworks import service as frameworks
+from app.lessons import service as videos
+from app.lessons import uploads
+from app.live.models import LiveStream
 from tests.conftest import PASSWORD, free_port, login, make_app
 
 Outcome = str | int

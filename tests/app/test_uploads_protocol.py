@@ -13,11 +13,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app.extensions import db
-from app.models import Upload, User, Video
-from app.models.base import utcnow
-from app.services import uploads
-from app.storage import storage
+from app.accounts.models import User
+from app.core.db import utcnow
+from app.core.extensions import db
+from app.core.storage import storage
+from app.lessons import uploads
+from app.lessons.models import Video
+from app.lessons.upload_models import Upload
 from tests.conftest import login
 
 TUS = {"Tus-Resumable": "1.0.0"}
@@ -392,7 +394,7 @@ def test_signed_out_writes_get_401_not_a_csrf_error(app: Flask) -> None:
 
 
 def test_big_chunks_with_a_bearer_token(app: Flask, teacher: User, client: FlaskClient) -> None:
-    from app.services import accounts
+    from app.accounts import service as accounts
 
     _, raw = accounts.create_api_token(teacher, "obs")
     headers = {**TUS, "Authorization": f"Bearer {raw}"}

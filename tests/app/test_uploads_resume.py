@@ -19,9 +19,9 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from app.models import User
-from app.services import uploads
-from app.storage import storage
+from app.accounts.models import User
+from app.core.storage import storage
+from app.lessons import uploads
 from tests.app.test_uploads_protocol import OCTETS, Tus
 from tests.conftest import login
 

@@ -13,7 +13,7 @@ from tusclient import client as tus_client
 from tusclient.exceptions import TusCommunicationError
 from tusclient.uploader import Uploader
 
-from app.services import accounts
+from app.accounts import service as accounts
 from tests.conftest import LiveServer, resize_tmpfs, tmpfs
 
 TEACHER = "ana.lopez@riverbend.example"

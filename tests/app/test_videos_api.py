@@ -10,9 +10,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from app.extensions import db
-from app.models import AuditEvent, Organization, User, Video
-from app.storage import storage
+from app.accounts.models import User
+from app.accounts.organizations import Organization
+from app.core.audit_models import AuditEvent
+from app.core.extensions import db
+from app.core.storage import storage
+from app.lessons.models import Video
 from tests.conftest import login
 
 

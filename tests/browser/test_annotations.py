@@ -20,10 +20,12 @@ from playwright.sync_api import (
     expect,
 )
 
+from app.accounts import service as accounts
+from app.core.extensions import db
 from app.demo import DEMO_PASSWORD
-from app.extensions import db
-from app.models import Video, VideoStatus
-from app.services import accounts, processing, videos
+from app.lessons import processing
+from app.lessons import service as videos
+from app.lessons.models import Video, VideoStatus
 from tests.browser.conftest import TABLET, WIDE, Problems, screenshot
 from tests.browser.test_homes import ANA, BEN, MAYA, sign_in
 from tests.conftest import (
@@ -479,14 +481,14 @@ def test_a_thousand_annotations_render_fast(
 ) -> None:
     import time
 
-    from app.services.annotations import AnnotationIn, create_annotation
+    from app.feedback.service import AnnotationIn, create_annotation
 
     video_id = ready_lesson(arrange, clip, "A much-discussed lesson")
     started = time.monotonic()
     with arrange.app_context():
         coach = accounts.find_user_by_email(MAYA)
         assert coach is not None
-        from app.services.annotations import framework_for
+        from app.feedback.service import framework_for
 
         video = db.session.get(Video, video_id)
         assert video is not None

@@ -6,11 +6,14 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, expect
 
-from app.extensions import db
-from app.models import Video, VideoStatus
-from app.services import accounts, frameworks, processing, videos
-from app.services import annotations as feedback
-from app.services.annotations import AnnotationIn, ReplyIn
+from app.accounts import service as accounts
+from app.core.extensions import db
+from app.feedback import service as feedback
+from app.feedback.service import AnnotationIn, ReplyIn
+from app.frameworks import service as frameworks
+from app.lessons import processing
+from app.lessons import service as videos
+from app.lessons.models import Video, VideoStatus
 from tests.browser.conftest import ARTIFACTS, screenshot
 from tests.browser.test_homes import ANA, MAYA, sign_in
 from tests.conftest import LiveServer, ffmpeg_available, need, wait_until

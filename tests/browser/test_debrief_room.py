@@ -15,8 +15,8 @@ import requests
 from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from app.core.extensions import db
 from app.demo import DEMO_PASSWORD
-from app.extensions import db
 from tests.browser.conftest import TABLET, WIDE, Problems, screenshot
 from tests.browser.test_annotations import ready_lesson
 from tests.browser.test_homes import ADMIN, ANA, BEN, MAYA, sign_in

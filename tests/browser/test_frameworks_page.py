@@ -9,7 +9,8 @@ from typing import Any
 
 from playwright.sync_api import Browser, Dialog, Locator, Page, expect
 
-from app.services import accounts, frameworks
+from app.accounts import service as accounts
+from app.frameworks import service as frameworks
 from tests.browser.conftest import screenshot
 from tests.browser.test_homes import ANA, MAYA, sign_in
 from tests.conftest import LiveServer

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser, Page, expect
 
+from app.accounts import service as accounts
 from app.demo import DEMO_PASSWORD
-from app.services import accounts, videos
+from app.lessons import service as videos
 from tests.browser.conftest import screenshot
 from tests.conftest import LiveServer
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, expect
 
-from app.services import accounts, processing
+from app.accounts import service as accounts
+from app.lessons import processing
 from tests.browser.conftest import screenshot
 from tests.browser.test_homes import ANA, sign_in
 from tests.conftest import LiveServer, ffmpeg_available, need

@@ -8,8 +8,8 @@ from typing import Any
 
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, expect
 
-from app.models import Video
-from app.services import accounts
+from app.accounts import service as accounts
+from app.lessons.models import Video
 from tests.browser.conftest import screenshot
 from tests.browser.test_homes import ANA, sign_in
 from tests.conftest import LiveServer, ffmpeg_available, need
@@ -58,7 +58,7 @@ def open_upload_page(page: Page, server: LiveServer) -> None:
 
 def video_of(server: LiveServer, video_id: int) -> dict[str, Any]:
     with server.app().app_context():
-        from app.extensions import db
+        from app.core.extensions import db
 
         video = db.session.get(Video, video_id)
         assert video is not None

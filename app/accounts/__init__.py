@@ -1,0 +1,1 @@
+"""People, districts, schools, sessions, tokens, invitations and caseloads. May use core."""

@@ -1,0 +1,575 @@
+"""Server-rendered pages: login, homes per role, admin, account, video."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from app.accounts import service as accounts
+from app.accounts.models import Role, User
+from app.accounts.security import (
+    LOGIN_LIMIT_SCOPE,
+    current_session_id,
+    end_session,
+    local_redirect_target,
+    login_rate_limit,
+    signed_in,
+    signed_in_user,
+    start_session,
+)
+from app.core import policy
+from app.core.errors import Invalid, ServiceError, TooManyAttempts
+from app.core.extensions import limiter
+from app.core.numbers import ID_MAX, parse_whole
+from app.frameworks import service as frameworks
+from app.lessons import service as videos
+
+bp = Blueprint("web", __name__, template_folder="templates")
+
+
+@bp.get("/login")
+def login() -> str | Response:
+    """Show the sign-in form."""
+    if current_user.is_authenticated:
+        return redirect(url_for("web.home"))
+    return render_template("login.html", email="", next=request.args.get("next", ""))
+
+
+@bp.post("/login")
+@limiter.shared_limit(login_rate_limit, scope=LOGIN_LIMIT_SCOPE)
+def login_post() -> str | Response | tuple[str, int]:
+    """Sign in from the form."""
+    email = request.form.get("email", "")[:254]
+    password = request.form.get("password", "")[:1024]
+    try:
+        user = accounts.authenticate(email, password)
+    except TooManyAttempts as exc:
+        page = make_response(
+            render_template(
+                "login.html", email=email, next=request.form.get("next", ""), error=exc.message
+            ),
+            429,
+        )
+        page.headers["Retry-After"] = str(exc.retry_after)
+        return page
+    if user is None:
+        return render_template(
+            "login.html",
+            email=email,
+            next=request.form.get("next", ""),
+            error="Wrong email or password.",
+        ), 401
+    start_session(user)
+    return redirect(local_redirect_target(request.form.get("next"), url_for("web.home")))
+
+
+@bp.post("/logout")
+@signed_in
+def logout() -> Response:
+    """Sign out."""
+    end_session()
+    return redirect(url_for("web.login"))
+
+
+@bp.get("/")
+@signed_in
+def home() -> str:
+    """Show the home of the signed-in person's role."""
+    me = signed_in_user()
+    if me.role == Role.ADMIN:
+        return admin_page()
+    visible = videos.list_videos(me)
+    own = [v for v in visible if v.owner_id == me.id]
+    shared = [v for v in visible if v.owner_id != me.id]
+    meetings = _home_debriefs(me)
+    if me.role == Role.COACH:
+        teachers = accounts.caseload(me)
+        by_teacher = {t.id: [v for v in shared if v.owner_id == t.id] for t in teachers}
+        return render_template(
+            "coach_home.html",
+            teachers=teachers,
+            by_teacher=by_teacher,
+            shared=shared,
+            own=own,
+            debriefs=meetings,
+        )
+    return render_template(
+        "teacher_home.html",
+        videos=own,
+        shared=shared,
+        coaches=accounts.coaches_of(me),
+        debriefs=meetings,
+    )
+
+
+def _home_debriefs(me: User) -> dict[str, list[dict[str, Any]]]:
+    """Return a home's debriefs: every upcoming or live one, and the three most recent ended."""
+    from app.debriefs import service as debriefs
+
+    found = [debriefs.serialise(d, me) for d in debriefs.list_debriefs(me)]
+    return {
+        "open": [d for d in found if d["status"] != "ended"],
+        "recent": [d for d in found if d["status"] == "ended"][:3],
+    }
+
+
+@bp.get("/videos/<int:video_id>")
+@signed_in
+def video_page(video_id: int) -> str:
+    """Show one lesson video with its timecoded feedback."""
+    from app.feedback import service as annotations
+
+    me = signed_in_user()
+    video = videos.view_video(me, video_id)
+    return render_template(
+        "video.html",
+        video=video,
+        actions=policy.video_actions(me, video),
+        me={"id": me.id, "name": me.name, "role": me.role.value},
+        is_owner=video.owner_id == me.id,
+        has_framework=annotations.framework_for(video, me) is not None,
+        # Coaches and teachers who may comment hold debriefs (services.debriefs.create_debrief).
+        can_debrief=me.role in (Role.COACH, Role.TEACHER)
+        and policy.may_video(me, policy.VideoAction.COMMENT, video),
+    )
+
+
+@bp.get("/upload")
+@signed_in
+def upload_page() -> str:
+    """Upload or record lessons: resumable (tus) uploads, then live processing progress."""
+    if not policy.may_own_videos(signed_in_user()):
+        abort(404)
+    return render_template("upload.html")
+
+
+@bp.get("/account")
+@signed_in
+def account() -> str:
+    """Show one's account and personal API tokens."""
+    tokens = accounts.list_api_tokens(signed_in_user())
+    return render_template(
+        "account.html",
+        tokens=tokens,
+        live_tokens=[t for t in tokens if t.revoked_at is None],
+    )
+
+
+@bp.post("/account/password")
+@signed_in
+def change_password() -> Response:
+    """Change one's password; the session continues with a fresh cookie."""
+    me = signed_in_user()
+    try:
+        revoked = accounts.change_password(
+            me,
+            request.form.get("current_password", ""),
+            request.form.get("new_password", ""),
+            keep_session=current_session_id(),
+            revoke_tokens=request.form.get("revoke_tokens") == "1",
+        )
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("web.account"))
+    tokens = (
+        f" {revoked} API token{'s were' if revoked != 1 else ' was'} revoked." if revoked else ""
+    )
+    flash(f"Password changed. Other sessions were signed out.{tokens}", "success")
+    return redirect(url_for("web.account"))
+
+
+# --- admin -------------------------------------------------------------------------------------
+
+
+def _admin() -> User:
+    me = signed_in_user()
+    if not policy.may_manage_district(me, me.organization_id):
+        abort(404)
+    return me
+
+
+def admin_page() -> str:
+    """Show the district administration page."""
+    me = _admin()
+    people = accounts.district_users(me)
+    return render_template(
+        "admin.html",
+        people=people,
+        coaches=[p for p in people if p.role == Role.COACH and p.active],
+        teachers=[p for p in people if p.role == Role.TEACHER and p.active],
+        assignments=accounts.district_assignments(me),
+        invitations=accounts.pending_invitations(me),
+        frameworks=frameworks.list_frameworks(me),
+        new_link=request.args.get("link"),
+        reset_link=request.args.get("reset_link"),
+        reset_days=accounts.RESET_DAYS,
+    )
+
+
+@bp.get("/admin")
+@signed_in
+def admin() -> str:
+    """Show the district administration page."""
+    return admin_page()
+
+
+def _admin_action(fn: Any) -> Response:
+    try:
+        message = fn()
+    except ServiceError as exc:
+        flash(exc.message, "error")
+    else:
+        if message:
+            flash(message, "success")
+    return redirect(url_for("web.admin"))
+
+
+def _form_int(name: str) -> int:
+    raw = request.form.get(name, "")
+    try:
+        return parse_whole(raw, field=name, minimum=1, maximum=ID_MAX)
+    except Invalid:
+        raise ServiceError(f"Choose a value for {name.replace('_', ' ')}.", field=name) from None
+
+
+@bp.post("/admin/users")
+@signed_in
+def admin_create_user() -> Response:
+    """Create an account with a first password."""
+    me = _admin()
+    return _admin_action(
+        lambda: (
+            "Created "
+            + accounts.create_user(
+                actor=me,
+                organization=me.organization,
+                email=request.form.get("email", ""),
+                role=request.form.get("role", ""),
+                password=request.form.get("password", ""),
+                name=request.form.get("name") or None,
+            ).email
+        )
+    )
+
+
+@bp.post("/admin/users/<int:user_id>/active")
+@signed_in
+def admin_set_active(user_id: int) -> Response:
+    """Activate or deactivate an account."""
+    me = _admin()
+    active = request.form.get("active") == "1"
+    state = "active" if active else "deactivated"
+    return _admin_action(lambda: f"{accounts.set_active(me, user_id, active).name} is now {state}.")
+
+
+@bp.post("/admin/users/<int:user_id>/role")
+@signed_in
+def admin_set_role(user_id: int) -> Response:
+    """Change an account's role."""
+    me = _admin()
+    return _admin_action(
+        lambda: (
+            f"{accounts.set_role(me, user_id, request.form.get('role', '')).name}'s role changed."
+        )
+    )
+
+
+@bp.post("/admin/users/<int:user_id>/password-reset")
+@signed_in
+def admin_reset_password(user_id: int) -> Response:
+    """Reset someone's password: their sessions and tokens end; the page shows their link."""
+    me = _admin()
+    try:
+        user, code = accounts.reset_password(me, user_id)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("web.admin"))
+    flash(
+        f"{user.name}'s password was reset: they were signed out everywhere and their API "
+        "tokens revoked. Send them the link below to choose a new password.",
+        "success",
+    )
+    link = url_for("web.password_reset", code=code, _external=True)
+    return redirect(url_for("web.admin", reset_link=link))
+
+
+@bp.post("/admin/invitations")
+@signed_in
+def admin_invite() -> Response:
+    """Invite someone; the page shows the link to send them."""
+    me = _admin()
+    try:
+        invitation, code = accounts.invite(
+            me, request.form.get("email", ""), request.form.get("role", "")
+        )
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("web.admin"))
+    flash(f"Invitation created for {invitation.email}. Send them the link below.", "success")
+    return redirect(url_for("web.admin", link=url_for("web.invitation", code=code, _external=True)))
+
+
+@bp.post("/admin/invitations/<int:invitation_id>/revoke")
+@signed_in
+def admin_revoke_invitation(invitation_id: int) -> Response:
+    """Withdraw an invitation."""
+    me = _admin()
+
+    def withdraw() -> str:
+        accounts.revoke_invitation(me, invitation_id)
+        return "Invitation withdrawn."
+
+    return _admin_action(withdraw)
+
+
+@bp.post("/admin/assignments")
+@signed_in
+def admin_assign() -> Response:
+    """Put a teacher on a coach's caseload."""
+    me = _admin()
+
+    def assign() -> str:
+        from app.core.extensions import db
+
+        coach = db.session.get(User, _form_int("coach_id"))
+        teacher = db.session.get(User, _form_int("teacher_id"))
+        if (
+            coach is None
+            or teacher is None
+            or coach.organization_id != me.organization_id
+            or teacher.organization_id != me.organization_id
+        ):
+            raise ServiceError("Choose a coach and a teacher of your district.", field="coach_id")
+        framework_id = _form_int("framework_id") if request.form.get("framework_id") else None
+        accounts.assign_coach(me, coach, teacher, framework_id=framework_id)
+        return f"{teacher.name} is on {coach.name}'s caseload."
+
+    return _admin_action(assign)
+
+
+@bp.post("/admin/assignments/<int:assignment_id>/delete")
+@signed_in
+def admin_unassign(assignment_id: int) -> Response:
+    """Take a teacher off a caseload."""
+    me = _admin()
+
+    def unassign() -> str:
+        accounts.unassign_coach(me, assignment_id)
+        return "Removed from the caseload."
+
+    return _admin_action(unassign)
+
+
+# --- invitations -------------------------------------------------------------------------------
+
+
+@bp.get("/invite/<code>")
+def invitation(code: str) -> str:
+    """Show the form to accept an invitation."""
+    inv = accounts.open_invitation(code)
+    return render_template("invite.html", invitation=inv, code=code)
+
+
+@bp.post("/invite/<code>")
+def invitation_accept(code: str) -> str | Response | tuple[str, int]:
+    """Create the invited account and sign in."""
+    inv = accounts.open_invitation(code)
+    try:
+        user = accounts.accept_invitation(
+            code, request.form.get("name", ""), request.form.get("password", "")
+        )
+    except ServiceError as exc:
+        return render_template("invite.html", invitation=inv, code=code, error=exc.message), 400
+    start_session(user)
+    return redirect(url_for("web.home"))
+
+
+@bp.get("/reset/<code>")
+def password_reset(code: str) -> str:
+    """Show the form to choose a new password after an administrator's reset."""
+    user = accounts.open_password_reset(code)
+    return render_template("reset_password.html", person=user)
+
+
+@bp.post("/reset/<code>")
+def password_reset_post(code: str) -> str | Response | tuple[str, int]:
+    """Set the new password and sign in."""
+    user = accounts.open_password_reset(code)
+    try:
+        user = accounts.complete_password_reset(code, request.form.get("password", ""))
+    except ServiceError as exc:
+        return render_template("reset_password.html", person=user, error=exc.message), 400
+    start_session(user)
+    return redirect(url_for("web.home"))
+
+
+# --- frameworks --------------------------------------------------------------------------------
+
+
+@bp.get("/frameworks")
+@signed_in
+def frameworks_page() -> str:
+    """Show the district's rubric frameworks; coaches and administrators also edit them."""
+    from app.frameworks import service as frameworks
+
+    me = signed_in_user()
+    return render_template("frameworks.html", may_edit=frameworks.may_edit(me, me.organization_id))
+
+
+# --- debrief -----------------------------------------------------------------------------------
+
+
+@bp.get("/videos/<int:video_id>/debrief")
+@signed_in
+def debrief_page(video_id: int) -> str:
+    """Show the printable debrief of a lesson's feedback, grouped by rubric dimension."""
+    from app.feedback import documents as annotation_exports
+
+    return render_template(
+        "debrief.html", sheet=annotation_exports.debrief_sheet(signed_in_user(), video_id)
+    )
+
+
+# --- live debriefs -----------------------------------------------------------------------------
+
+
+@bp.get("/debriefs/<int:debrief_id>")
+@signed_in
+def debrief_room(debrief_id: int) -> str:
+    """Show a live debrief's room (lobby, call, the lesson watched together), or its summary."""
+    from app.debriefs import service as debriefs
+    from app.feedback import service as annotations
+
+    me = signed_in_user()
+    debrief = debriefs.get_debrief(me, debrief_id)  # anyone not invited: 404
+    data = debriefs.serialise(debrief, me)
+    lesson = None
+    lesson_problem = None
+    if debrief.video_id is None:
+        lesson_problem = "The lesson of this debrief was deleted."
+    else:
+        try:
+            lesson = videos.view_video(me, debrief.video_id)
+        except ServiceError:
+            lesson_problem = "You can no longer watch the lesson of this debrief."
+    if debrief.closed:
+        return render_template(
+            "debrief_room.html",
+            debrief=debrief,
+            data=data,
+            summary=True,
+            lesson=lesson,
+            lesson_problem=lesson_problem,
+            people={p.user_id: p.user.name for p in debrief.participants},
+            attended={
+                p.user_id: debriefs.attended_seconds(debrief, p.user_id)
+                for p in debrief.participants
+            },
+        )
+    actions = policy.video_actions(me, lesson) if lesson is not None else frozenset()
+    return render_template(
+        "debrief_room.html",
+        debrief=debrief,
+        data=data,
+        summary=False,
+        lesson=lesson,
+        lesson_problem=lesson_problem,
+        video=lesson,
+        actions=actions,
+        can_comment=policy.VideoAction.COMMENT in actions,
+        is_owner=lesson is not None and lesson.owner_id == me.id,
+        has_framework=lesson is not None and annotations.framework_for(lesson, me) is not None,
+        me={"id": me.id, "name": me.name, "role": me.role.value},
+    )
+
+
+@bp.get("/debriefs")
+@signed_in
+def coaching_log() -> str:
+    """Show the coaching log: a coach's or teacher's debriefs, or all of an admin's district."""
+    from app.debriefs import service as debriefs
+    from app.debriefs.models import DebriefRole, NoteKind
+
+    me = signed_in_user()
+    rows = []
+    for d in debriefs.coaching_log(me):
+        people = {p.role: p.user.name for p in d.participants}
+        rows.append(
+            {
+                "id": d.id,
+                "member": debriefs.membership(me, d) is not None,
+                "when": d.started_at or d.scheduled_for or d.created_at,
+                "lesson": d.video_title,
+                "video_id": d.video_id,
+                "teacher": people.get(DebriefRole.TEACHER) or people.get(DebriefRole.HOST, ""),
+                "coach": people.get(DebriefRole.HOST, ""),
+                "status": debriefs.status(d),
+                "duration_s": debriefs.duration_s(d),
+                "notes": sum(1 for n in d.notes if n.kind == NoteKind.NOTE),
+                "action_steps": sum(1 for n in d.notes if n.kind == NoteKind.ACTION_STEP),
+                "people": len(d.participants),
+            }
+        )
+    return render_template("debriefs.html", rows=rows)
+
+
+# --- live lessons ------------------------------------------------------------------------------
+
+
+def _live_ice() -> list[dict[str, Any]]:
+    # STUN only: a page streams to or from the gateway, whose address is reachable; TURN
+    # credentials are minted per debrief member (services.debriefs.ice_servers).
+    from flask import current_app
+
+    urls = list(current_app.config["STUN_URLS"])
+    return [{"urls": urls}] if urls else []
+
+
+@bp.get("/live/new")
+@signed_in
+def live_new() -> str:
+    """Go live: preview the camera and microphone, then stream the lesson (WHIP)."""
+    me = signed_in_user()
+    if not policy.may_own_videos(me):
+        abort(404)
+    return render_template(
+        "live_go.html",
+        whip_url=url_for("live.whip", _external=True),
+        ice_servers=_live_ice(),
+        coaches=accounts.coaches_of(me),
+        me={"id": me.id, "name": me.name, "role": me.role.value},
+    )
+
+
+@bp.get("/live/<int:stream_id>")
+@signed_in
+def live_watch(stream_id: int) -> str:
+    """Watch a live lesson (WHEP) and give feedback at the lesson's moment."""
+    from app.feedback import service as annotations
+    from app.live import service as live
+
+    me = signed_in_user()
+    stream = live.watchable(me, stream_id)  # anyone who may not watch: 404
+    video = live.video_of(stream)
+    return render_template(
+        "live_watch.html",
+        stream=live.serialise(stream),
+        video=video,
+        ice_servers=_live_ice(),
+        can_comment=policy.VideoAction.COMMENT in policy.video_actions(me, video),
+        is_owner=video.owner_id == me.id,
+        has_framework=annotations.framework_for(video, me) is not None,
+        me={"id": me.id, "name": me.name, "role": me.role.value},
+    )

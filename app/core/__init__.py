@@ -1,0 +1,3 @@
+"""What every feature uses and that imports no feature: config, extensions, the database base,
+policy, errors, storage, realtime publish(), the job queue, audit.
+"""

@@ -1,0 +1,1 @@
+"""Rubric frameworks, their versions, dimensions and levels. May use core and accounts."""

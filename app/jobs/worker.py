@@ -1,6 +1,0 @@
-"""The Celery app with the Flask app bound, for `celery -A app.jobs.worker` and `loupe worker`."""
-
-from app import create_app
-
-flask_app = create_app()
-celery = flask_app.extensions["celery"]

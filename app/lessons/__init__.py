@@ -1,0 +1,3 @@
+"""Lesson videos: shares, uploads (tus), imports, processing and media serving. May use core and
+accounts.
+"""

@@ -1,0 +1,3 @@
+"""Live lessons streamed over WHIP and watched over WHEP. May use core, accounts, lessons and
+the rtc client.
+"""
