@@ -50,7 +50,11 @@ def quiet_webrtc_logs() -> None:
 
 def create_app(config: Config | None = None) -> Flask:
     """Build the Flask app: bind the extensions, register the blueprints, nothing else."""
-    # Every module of models, so every table is on the metadata.
+    # Imported here, not at the top: every `import app.<module>` runs this file first, and a
+    # package that loaded every feature on import would make each feature load all the others.
+    # Every module of models, so every table is on the metadata; every module of jobs, so
+    # every task is declared.
+    from app.accounts import jobs as _accounts_jobs  # noqa: F401
     from app.accounts import models as _accounts_models  # noqa: F401
     from app.accounts import organizations as _accounts_organizations  # noqa: F401
     from app.accounts.security import init_security
@@ -64,23 +68,28 @@ def create_app(config: Config | None = None) -> Flask:
         login_manager,
         migrate,
         socketio,
-        socketio_options,
     )
     from app.core.numbers import IdConverter
+    from app.core.socket_queue import socketio_options
     from app.core.storage import LocalStorage
     from app.core.tasks import init_celery
+    from app.debriefs import jobs as _debriefs_jobs  # noqa: F401
     from app.debriefs import models as _debriefs_models  # noqa: F401
     from app.debriefs.api import bp as debriefs_bp
     from app.feedback import models as _feedback_models  # noqa: F401
     from app.feedback.api import bp as annotations_bp
     from app.frameworks import models as _frameworks_models  # noqa: F401
     from app.frameworks.api import bp as frameworks_bp
+    from app.lessons import demo_jobs as _lessons_demo_jobs  # noqa: F401
     from app.lessons import events as handlers
+    from app.lessons import jobs as _lessons_jobs  # noqa: F401
     from app.lessons import models as _lessons_models  # noqa: F401
+    from app.lessons import upload_jobs as _lessons_upload_jobs  # noqa: F401
     from app.lessons import upload_models as _lessons_upload_models  # noqa: F401
     from app.lessons.api import bp as api_bp
     from app.lessons.media import bp as media_bp
     from app.lessons.tus import bp as uploads_bp
+    from app.live import jobs as _live_jobs  # noqa: F401
     from app.live import models as _live_models  # noqa: F401
     from app.live.api import bp as live_bp
 

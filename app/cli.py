@@ -18,6 +18,9 @@ from flask import Flask
 
 from app.core.errors import ServiceError
 
+# Each command imports the app when it runs, not at the top: `loupe --help` and a mistyped
+# option answer at once, without loading Flask, SQLAlchemy, Celery and aiortc.
+
 
 def _app() -> Flask:
     from app import create_app

@@ -11,7 +11,10 @@ from app.accounts import service as accounts
 from app.accounts.models import Role, User
 from app.accounts.organizations import Organization
 from app.core.extensions import db
+from app.feedback import service as feedback
+from app.feedback.service import AnnotationIn, ReplyIn
 from app.lessons import service as videos
+from app.lessons.demo_jobs import make_lesson
 from app.lessons.models import Video
 
 DEMO_SLUG = "riverbend-demo"
@@ -221,8 +224,6 @@ def seed_demo() -> bool:
 def _seed_lessons(users: dict[str, User]) -> None:
     # The rows exist at once; a job makes each clip with ffmpeg and sends it through the
     # media pipeline, so the server starts immediately and lessons turn ready live.
-    from app.lessons.demo_jobs import make_lesson
-
     for owner, title, subject, grade, coach, permission, seconds in LESSONS:
         video = videos.create_video(users[owner], title=title, subject=subject, grade=grade)
         if coach:
@@ -233,17 +234,14 @@ def _seed_lessons(users: dict[str, User]) -> None:
 
 
 def _seed_feedback(users: dict[str, User], video: Video) -> None:
-    from app.feedback import service as annotations
-    from app.feedback.service import AnnotationIn, ReplyIn
-
-    framework = annotations.framework_for(video, users[LESSONS[0][4] or ""])
+    framework = feedback.framework_for(video, users[LESSONS[0][4] or ""])
     dimensions = {d.name: d for d in framework.dimensions} if framework else {}
     for author, start, end, dimension_name, score, kind, visibility, text, replies in FEEDBACK:
         dimension = dimensions.get(dimension_name or "")
         level = (
             next((lv for lv in dimension.levels if lv.score == score), None) if dimension else None
         )
-        made = annotations.create_annotation(
+        made = feedback.create_annotation(
             users[author],
             video.id,
             AnnotationIn(
@@ -257,7 +255,7 @@ def _seed_feedback(users: dict[str, User], video: Video) -> None:
             ),
         )
         for replier, reply in replies:
-            annotations.add_reply(users[replier], made.id, ReplyIn(body=reply))
+            feedback.add_reply(users[replier], made.id, ReplyIn(body=reply))
 
 
 def demo_logins() -> list[tuple[str, str, str]]:

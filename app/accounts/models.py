@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.accounts.organizations import Organization, School
 from app.core.db import NEVER_REUSE_IDS, Base, str_enum, utcnow
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # for the annotation only: the relationship finds Framework by name
     from app.frameworks.models import Framework
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     make_response,
     redirect,
@@ -31,10 +32,15 @@ from app.accounts.security import (
 )
 from app.core import policy
 from app.core.errors import Invalid, ServiceError, TooManyAttempts
-from app.core.extensions import limiter
+from app.core.extensions import db, limiter
 from app.core.numbers import ID_MAX, parse_whole
+from app.debriefs import service as debriefs
+from app.debriefs.models import DebriefRole, NoteKind
+from app.feedback import documents as annotation_exports
+from app.feedback import service as feedback
 from app.frameworks import service as frameworks
 from app.lessons import service as videos
+from app.live import service as live
 
 bp = Blueprint("web", __name__, template_folder="templates")
 
@@ -116,8 +122,6 @@ def home() -> str:
 
 def _home_debriefs(me: User) -> dict[str, list[dict[str, Any]]]:
     """Return a home's debriefs: every upcoming or live one, and the three most recent ended."""
-    from app.debriefs import service as debriefs
-
     found = [debriefs.serialise(d, me) for d in debriefs.list_debriefs(me)]
     return {
         "open": [d for d in found if d["status"] != "ended"],
@@ -129,8 +133,6 @@ def _home_debriefs(me: User) -> dict[str, list[dict[str, Any]]]:
 @signed_in
 def video_page(video_id: int) -> str:
     """Show one lesson video with its timecoded feedback."""
-    from app.feedback import service as annotations
-
     me = signed_in_user()
     video = videos.view_video(me, video_id)
     return render_template(
@@ -139,7 +141,7 @@ def video_page(video_id: int) -> str:
         actions=policy.video_actions(me, video),
         me={"id": me.id, "name": me.name, "role": me.role.value},
         is_owner=video.owner_id == me.id,
-        has_framework=annotations.framework_for(video, me) is not None,
+        has_framework=feedback.framework_for(video, me) is not None,
         # Coaches and teachers who may comment hold debriefs (services.debriefs.create_debrief).
         can_debrief=me.role in (Role.COACH, Role.TEACHER)
         and policy.may_video(me, policy.VideoAction.COMMENT, video),
@@ -341,8 +343,6 @@ def admin_assign() -> Response:
     me = _admin()
 
     def assign() -> str:
-        from app.core.extensions import db
-
         coach = db.session.get(User, _form_int("coach_id"))
         teacher = db.session.get(User, _form_int("teacher_id"))
         if (
@@ -422,8 +422,6 @@ def password_reset_post(code: str) -> str | Response | tuple[str, int]:
 @signed_in
 def frameworks_page() -> str:
     """Show the district's rubric frameworks; coaches and administrators also edit them."""
-    from app.frameworks import service as frameworks
-
     me = signed_in_user()
     return render_template("frameworks.html", may_edit=frameworks.may_edit(me, me.organization_id))
 
@@ -435,8 +433,6 @@ def frameworks_page() -> str:
 @signed_in
 def debrief_page(video_id: int) -> str:
     """Show the printable debrief of a lesson's feedback, grouped by rubric dimension."""
-    from app.feedback import documents as annotation_exports
-
     return render_template(
         "debrief.html", sheet=annotation_exports.debrief_sheet(signed_in_user(), video_id)
     )
@@ -449,9 +445,6 @@ def debrief_page(video_id: int) -> str:
 @signed_in
 def debrief_room(debrief_id: int) -> str:
     """Show a live debrief's room (lobby, call, the lesson watched together), or its summary."""
-    from app.debriefs import service as debriefs
-    from app.feedback import service as annotations
-
     me = signed_in_user()
     debrief = debriefs.get_debrief(me, debrief_id)  # anyone not invited: 404
     data = debriefs.serialise(debrief, me)
@@ -490,7 +483,7 @@ def debrief_room(debrief_id: int) -> str:
         actions=actions,
         can_comment=policy.VideoAction.COMMENT in actions,
         is_owner=lesson is not None and lesson.owner_id == me.id,
-        has_framework=lesson is not None and annotations.framework_for(lesson, me) is not None,
+        has_framework=lesson is not None and feedback.framework_for(lesson, me) is not None,
         me={"id": me.id, "name": me.name, "role": me.role.value},
     )
 
@@ -499,9 +492,6 @@ def debrief_room(debrief_id: int) -> str:
 @signed_in
 def coaching_log() -> str:
     """Show the coaching log: a coach's or teacher's debriefs, or all of an admin's district."""
-    from app.debriefs import service as debriefs
-    from app.debriefs.models import DebriefRole, NoteKind
-
     me = signed_in_user()
     rows = []
     for d in debriefs.coaching_log(me):
@@ -531,8 +521,6 @@ def coaching_log() -> str:
 def _live_ice() -> list[dict[str, Any]]:
     # STUN only: a page streams to or from the gateway, whose address is reachable; TURN
     # credentials are minted per debrief member (services.debriefs.ice_servers).
-    from flask import current_app
-
     urls = list(current_app.config["STUN_URLS"])
     return [{"urls": urls}] if urls else []
 
@@ -557,9 +545,6 @@ def live_new() -> str:
 @signed_in
 def live_watch(stream_id: int) -> str:
     """Watch a live lesson (WHEP) and give feedback at the lesson's moment."""
-    from app.feedback import service as annotations
-    from app.live import service as live
-
     me = signed_in_user()
     stream = live.watchable(me, stream_id)  # anyone who may not watch: 404
     video = live.video_of(stream)
@@ -570,6 +555,6 @@ def live_watch(stream_id: int) -> str:
         ice_servers=_live_ice(),
         can_comment=policy.VideoAction.COMMENT in policy.video_actions(me, video),
         is_owner=video.owner_id == me.id,
-        has_framework=annotations.framework_for(video, me) is not None,
+        has_framework=feedback.framework_for(video, me) is not None,
         me={"id": me.id, "name": me.name, "role": me.role.value},
     )

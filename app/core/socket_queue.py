@@ -78,3 +78,17 @@ def message_queue_manager(config: dict[str, Any]) -> socketio.PubSubManager:
     if config.get("REDIS_URL"):
         return RedisQueueManager(config["REDIS_URL"], channel="loupe-events")
     return FolderQueueManager(Path(config["EVENTS_DIR"]))
+
+
+def socketio_options(config: dict[str, Any]) -> dict[str, Any]:
+    """Return the Socket.IO server options: threading mode and the message queue for the config."""
+    options: dict[str, Any] = {
+        "async_mode": "threading",
+        "client_manager": message_queue_manager(config),
+        # Only our own origin may open a socket (engine.io compares Origin with Host);
+        # behind a proxy the public URL is the one allowed origin.
+        "cors_allowed_origins": [config["PUBLIC_URL"]] if config.get("PUBLIC_URL") else None,
+        "manage_session": False,
+        "max_http_buffer_size": 256 * 1024,
+    }
+    return options

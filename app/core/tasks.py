@@ -25,8 +25,9 @@ class AppTask(Task):  # type: ignore[misc]
 def init_celery(app: Flask) -> Celery:
     """Give the Flask app its own Celery app (the current one), configured from its config.
 
-    One Celery app per Flask app, with tasks declared by shared_task: a process that builds
-    several apps (tests, tools) never sends a job to another app's broker.
+    One Celery app per Flask app, with tasks declared by shared_task (the factory imports
+    every feature's jobs): a process that builds several apps (tests, tools) never sends a
+    job to another app's broker.
     """
     celery = Celery(app.import_name, task_cls=AppTask)
     celery.flask_app = app
@@ -71,14 +72,6 @@ def init_celery(app: Flask) -> Celery:
     )
     celery.set_default()
     app.extensions["celery"] = celery
-    # Declares tasks.
-    from app.accounts import jobs as system  # noqa: F401
-    from app.debriefs import jobs as debriefs  # noqa: F401
-    from app.lessons import demo_jobs as demo  # noqa: F401
-    from app.lessons import jobs as media  # noqa: F401
-    from app.lessons import upload_jobs as uploads  # noqa: F401
-    from app.live import jobs as live  # noqa: F401
-
     return celery
 
 

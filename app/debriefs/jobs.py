@@ -23,7 +23,7 @@ log = logging.getLogger("loupe.jobs.debriefs")
 
 
 @shared_task(
-    name="loupe.debriefs.compose_recording",
+    name=debriefs.COMPOSE_RECORDING,
     ignore_result=True,
     queue=MEDIA_QUEUE,
     acks_late=True,

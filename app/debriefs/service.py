@@ -24,7 +24,7 @@ from sqlalchemy import or_, select
 
 from app.accounts import service as accounts
 from app.accounts.models import Role, User
-from app.core import audit, policy, richtext
+from app.core import audit, policy, queue, richtext
 from app.core.access import closes_channels
 from app.core.db import utcnow
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
@@ -45,6 +45,7 @@ from app.lessons.service import get_video
 from app.rtc import client as rtc_client
 from app.rtc import folders
 
+COMPOSE_RECORDING = "loupe.debriefs.compose_recording"  # the task of debriefs/jobs.py
 MAX_PEOPLE = 4
 
 
@@ -552,9 +553,7 @@ def _stop(debrief: Debrief, user: User, reason: str | None = None) -> Debrief:
         if result.get("tracks"):
             debrief.recording = RecordingState.PROCESSING
             db.session.commit()
-            from app.debriefs.jobs import compose_recording
-
-            compose_recording.delay(debrief.id, result)
+            queue.enqueue(COMPOSE_RECORDING, debrief.id, result)
         else:
             discard_recording(debrief.id, result)  # nothing worth composing
     debrief.recording_error = reason

@@ -12,6 +12,7 @@ from flask import current_app
 
 from app.accounts.models import User
 from app.core.errors import ServiceError
+from app.core.extensions import db
 from app.lessons import processing
 
 VIDEO_SUFFIXES = frozenset(
@@ -78,8 +79,6 @@ def import_folder(
                 owner, copy, title=title or "Imported lesson", original_name=path.name
             )
             video.source_sha256 = digest
-            from app.core.extensions import db
-
             db.session.commit()
             yield ImportOutcome(
                 path, "imported", f"lesson {video.id}, queued for processing", video.id

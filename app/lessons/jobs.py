@@ -13,6 +13,7 @@ from flask import current_app
 from app.core.extensions import db
 from app.core.storage import storage
 from app.lessons import processing
+from app.lessons.models import Video
 
 log = logging.getLogger("loupe.jobs.media")
 MEDIA_QUEUE = "media"
@@ -59,7 +60,7 @@ def ffmpeg_threads() -> int:
 
 @shared_task(
     bind=True,
-    name="loupe.media.process_video",
+    name=processing.PROCESS_VIDEO,
     queue=MEDIA_QUEUE,
     acks_late=True,
     reject_on_worker_lost=True,
@@ -129,8 +130,6 @@ def _run_pipeline(video_id: int, job_id: str, cancel: threading.Event) -> dict[s
 
 def _forget_if_deleted(video_id: int) -> None:
     # The video was deleted while its job ran: whatever the job published goes too.
-    from app.lessons.models import Video
-
     if db.session.get(Video, video_id) is None:
         storage().delete_video(video_id)
 

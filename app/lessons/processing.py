@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.accounts.models import User
-from app.core import audit
+from app.core import audit, queue
 from app.core.db import utcnow
 from app.core.errors import Conflict
 from app.core.extensions import db
@@ -25,6 +25,8 @@ from app.core.realtime import lesson_rooms, publish, publish_to_lesson, user_roo
 from app.core.storage import storage
 from app.lessons import service as videos
 from app.lessons.models import Video, VideoStatus
+
+PROCESS_VIDEO = "loupe.media.process_video"  # the task of lessons/jobs.py
 
 
 def _announce_status(video: Video) -> None:
@@ -39,9 +41,7 @@ def _announce_status(video: Video) -> None:
 
 def enqueue(video_id: int, *, force: bool = False) -> None:
     """Queue the processing job of a video (after the caller committed)."""
-    from app.lessons.jobs import process_video
-
-    process_video.delay(video_id, force)
+    queue.enqueue(PROCESS_VIDEO, video_id, force)
 
 
 def ingest(

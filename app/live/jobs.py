@@ -35,7 +35,7 @@ def stream_event(stream_id: int, event: str, result: dict[str, Any]) -> None:
 
 
 @shared_task(
-    name="loupe.live.make_lesson_video",
+    name=live.MAKE_LESSON_VIDEO,
     ignore_result=True,
     queue=MEDIA_QUEUE,
     acks_late=True,

@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 
 from app.accounts.models import CoachAssignment, User
-from app.core import audit, policy
+from app.core import audit, policy, queue
 from app.core.access import closes_channels
 from app.core.db import utcnow
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
@@ -30,6 +30,7 @@ from app.live.models import LiveStatus, LiveStream
 from app.rtc import client as rtc_client
 from app.rtc import folders
 
+MAKE_LESSON_VIDEO = "loupe.live.make_lesson_video"  # the task of live/jobs.py
 MAX_SDP = 64 * 1024
 OPEN = (LiveStatus.LIVE, LiveStatus.INTERRUPTED)  # a stream that may still be (or come back) live
 
@@ -278,9 +279,7 @@ def recorded(stream_id: int, result: dict[str, Any]) -> None:
         _discard(stream_id, result)  # nobody will make a lesson of these tracks
         return
     _publish_status(stream)
-    from app.live.jobs import make_lesson_video
-
-    make_lesson_video.delay(stream.id, result)
+    queue.enqueue(MAKE_LESSON_VIDEO, stream.id, result)
 
 
 def _discard(stream_id: int, result: dict[str, Any]) -> None:
