@@ -59,3 +59,24 @@ class TooManyAttempts(ServiceError):
     def __init__(self, message: str, *, retry_after: int, field: str | None = None) -> None:
         super().__init__(message, field=field)
         self.retry_after = retry_after
+
+
+class Unavailable(ServiceError):
+    """A service Loupe relies on (the recording gateway) did not answer."""
+
+    status = 503
+
+
+def from_status(status: int, message: str) -> ServiceError:
+    """Return the domain error for the HTTP status another service answered with."""
+    if status == 404:
+        return NotFound(message)
+    kinds: dict[int, type[ServiceError]] = {
+        400: Invalid,
+        403: Forbidden,
+        409: Conflict,
+        503: Unavailable,
+    }
+    error = kinds.get(status, ServiceError)(message)
+    error.status = status
+    return error

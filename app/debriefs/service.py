@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import io
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,7 +28,7 @@ from app.accounts.models import Role, User
 from app.core import audit, policy, queue, richtext
 from app.core.access import closes_channels
 from app.core.db import utcnow
-from app.core.errors import Conflict, Forbidden, Invalid, NotFound
+from app.core.errors import Conflict, Forbidden, Invalid, NotFound, from_status
 from app.core.extensions import db, socketio
 from app.core.numbers import Count, Id
 from app.core.policy import VideoAction
@@ -535,7 +536,15 @@ def recording_offer(user: User, debrief_id: int, sdp: str) -> dict[str, Any]:
     debrief = get_debrief(user, debrief_id)
     if debrief.recording != RecordingState.ON:
         raise Conflict("Recording needs everyone's consent first.")
-    return rtc_client.publish(debrief.id, user.id, sdp)
+    return _gateway(rtc_client.publish, debrief.id, user.id, sdp)
+
+
+def _gateway(call: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+    """Call the recording gateway; its errors become the domain's."""
+    try:
+        return call(*args)
+    except rtc_client.GatewayError as exc:
+        raise from_status(exc.status, exc.message) from exc
 
 
 def stop_recording(user: User, debrief_id: int) -> Debrief:
@@ -549,7 +558,7 @@ def _stop(debrief: Debrief, user: User, reason: str | None = None) -> Debrief:
     for participant in debrief.participants:
         participant.consent = False
     if was_on:
-        result = rtc_client.finish(debrief.id)
+        result = _gateway(rtc_client.finish, debrief.id)
         if result.get("tracks"):
             debrief.recording = RecordingState.PROCESSING
             db.session.commit()

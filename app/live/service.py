@@ -19,7 +19,15 @@ from app.accounts.models import CoachAssignment, User
 from app.core import audit, policy, queue
 from app.core.access import closes_channels
 from app.core.db import utcnow
-from app.core.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
+from app.core.errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    ServiceError,
+    Unavailable,
+    from_status,
+)
 from app.core.extensions import db
 from app.core.policy import VideoAction
 from app.core.realtime import lesson_room, publish, user_room
@@ -53,6 +61,14 @@ def current_stream(owner: User) -> LiveStream | None:
     ).first()
 
 
+def _gateway(act: str, stream_id: int, **body: Any) -> dict[str, Any]:
+    """Call the gateway about a live lesson; its errors become the domain's."""
+    try:
+        return rtc_client.live(act, stream_id, **body)
+    except rtc_client.GatewayError as exc:
+        raise from_status(exc.status, exc.message) from exc
+
+
 def start(
     owner: User, sdp: str, *, title: str | None, subject: str | None, grade: str | None
 ) -> tuple[LiveStream, dict[str, Any]]:
@@ -65,18 +81,17 @@ def start(
         # The gateway decides: a publisher still connected means a second stream (409); a
         # dropped one within the grace period resumes; one the gateway forgot is over.
         try:
-            answer = rtc_client.live("whip", stream.id, sdp=sdp)
-        except rtc_client.GatewayRefused as exc:
-            if exc.status == 409:
-                raise Conflict("This lesson is already being streamed.") from exc
-            if exc.status != 404:
-                raise
+            answer = _gateway("whip", stream.id, sdp=sdp)
+        except Conflict as exc:
+            raise Conflict("This lesson is already being streamed.") from exc
+        except NotFound:
+            pass
         else:
             if not _move(stream.id, LiveStatus.LIVE):
                 # Ended while this offer was on its way (from another window): stop what the
                 # gateway just began for it; the lesson's recording is already being made.
                 with contextlib.suppress(ServiceError):
-                    _discard(stream.id, rtc_client.live("whip-end", stream.id))
+                    _discard(stream.id, _gateway("whip-end", stream.id))
                 raise Conflict("This lesson has just ended.")
             return stream, answer
     video = videos.create_video(
@@ -96,7 +111,7 @@ def start(
     audit.record("live.started", actor=owner, object_type="video", object_id=video.id)
     db.session.commit()
     try:
-        answer = rtc_client.live("whip", stream.id, sdp=sdp)
+        answer = _gateway("whip", stream.id, sdp=sdp)
     except Exception:
         # Nothing was streamed: leave no empty lesson behind.
         db.session.delete(stream)
@@ -133,10 +148,8 @@ def end(owner: User, resource_key: str) -> LiveStream:
 
 def _end_stream(stream_id: int) -> None:
     try:
-        result = rtc_client.live("whip-end", stream_id)
-    except rtc_client.GatewayRefused as exc:
-        if exc.status != 404:
-            raise
+        result = _gateway("whip-end", stream_id)
+    except NotFound:
         result = {"tracks": [], "duration_s": 0}
     recorded(stream_id, result)
 
@@ -155,7 +168,7 @@ def watch(user: User, stream_id: int, sdp: str) -> dict[str, Any]:
     stream = watchable(user, stream_id)
     if stream.status != LiveStatus.LIVE:
         raise Conflict("This lesson is not live right now.")
-    answer = rtc_client.live("whep", stream.id, claims={"user": user.id}, sdp=_check_offer(sdp))
+    answer = _gateway("whep", stream.id, claims={"user": user.id}, sdp=_check_offer(sdp))
     audit.record_now("live.watched", actor=user, object_type="video", object_id=stream.video_id)
     return answer
 
@@ -170,12 +183,10 @@ def stop_watching(user: User, stream_id: int, session: str) -> None:
     if stream is None or stream.organization_id != user.organization_id:
         raise NotFound("No such live lesson.")
     try:
-        rtc_client.live("whep-end", stream.id, claims={"user": user.id}, session=session)
-    except rtc_client.GatewayRefused as exc:
-        if exc.status == 404:
-            raise NotFound("No such viewer session.") from exc
-        raise
-    except rtc_client.GatewayUnavailable:
+        _gateway("whep-end", stream.id, claims={"user": user.id}, session=session)
+    except NotFound as exc:
+        raise NotFound("No such viewer session.") from exc
+    except Unavailable:
         # Someone who may not watch learns nothing from the gateway's state (a 503 would say
         # the lesson exists); with the gateway down, their session is gone anyway.
         if not policy.may_video(user, VideoAction.VIEW, video_of(stream)):
@@ -201,8 +212,12 @@ def close_live_viewers(video_ids: frozenset[int], user_ids: frozenset[int]) -> N
             continue
         allowed = set(policy.video_audience(stream.video))
         if user_ids - allowed:
-            with contextlib.suppress(rtc_client.GatewayRefused):
+            try:
                 rtc_client.live("whep-keep", stream.id, claims={"allowed": sorted(allowed)})
+            except rtc_client.GatewayRefused:
+                pass  # the gateway has no such stream: no viewer to close
+            except rtc_client.GatewayError as exc:
+                raise from_status(exc.status, exc.message) from exc
 
 
 def visible_streams(user: User) -> list[LiveStream]:

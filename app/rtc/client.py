@@ -3,6 +3,8 @@
 Before a token or an offer leaves, the gateway proves it is this Loupe's own (it answers a
 fresh nonce with an HMAC made with the shared secret): with two instances on one machine,
 whatever holds the port may be another Loupe's gateway, which would only refuse our tokens.
+Its errors are its own (GatewayError); the services that call it translate them into the
+domain's. May use the rtc tokens, Flask's config and requests only.
 """
 
 from __future__ import annotations
@@ -14,11 +16,20 @@ from urllib.parse import urlsplit
 import requests
 from flask import current_app
 
-from app.core.errors import ServiceError
 from app.rtc import tokens
 
 
-class GatewayUnavailable(ServiceError):
+class GatewayError(Exception):
+    """The gateway did not do what was asked; `status` is the HTTP status that says why."""
+
+    status = 502
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class GatewayUnavailable(GatewayError):
     """The recording gateway did not answer."""
 
     status = 503
@@ -28,7 +39,7 @@ class GatewayForeign(GatewayUnavailable):
     """Something answers at the gateway's address, but it is not this Loupe's gateway."""
 
 
-class GatewayRefused(ServiceError):
+class GatewayRefused(GatewayError):
     """The gateway answered with an error; `status` is its HTTP status."""
 
     def __init__(self, status: int, message: str) -> None:
