@@ -11,7 +11,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import click
 from flask import Flask
@@ -206,13 +205,13 @@ def rtc_gateway(host: str | None, port: int | None) -> None:
     config = Config()
     flask_app = create_app(config)
 
-    async def notify(stream_id: int, event: str, result: dict[str, Any]) -> None:
+    async def notify(stream_id: int, event: str, manifest: str | None) -> None:
         # A live lesson's news goes to a worker (the database and browsers are its business).
         from app.live.jobs import stream_event
 
         def send() -> None:
             with flask_app.app_context():
-                stream_event.delay(stream_id, event, result)
+                stream_event.delay(stream_id, event, manifest)
 
         await asyncio.to_thread(send)
 

@@ -29,11 +29,13 @@ log = logging.getLogger("loupe.jobs.debriefs")
     acks_late=True,
     time_limit=3 * 3600,
 )
-def compose_recording(debrief_id: int, recording: dict[str, Any]) -> None:
+def compose_recording(debrief_id: int, manifest: str | None) -> None:
     """Compose the participants side by side, make it a video, share it with them."""
     from media_pipeline.compose import Participant, Track, compose
     from media_pipeline.errors import PipelineError
 
+    where = folders.folder(current_app.config["DATA_DIR"], "debrief", debrief_id)
+    recording = folders.read_result(where, manifest)
     debrief = db.session.get(Debrief, debrief_id)
     if debrief is None:
         folders.remove(current_app.config["DATA_DIR"], "debrief", debrief_id)

@@ -562,7 +562,7 @@ def _stop(debrief: Debrief, user: User, reason: str | None = None) -> Debrief:
         if result.get("tracks"):
             debrief.recording = RecordingState.PROCESSING
             db.session.commit()
-            queue.enqueue(COMPOSE_RECORDING, debrief.id, result)
+            queue.enqueue(COMPOSE_RECORDING, debrief.id, result.get("manifest"))
         else:
             discard_recording(debrief.id, result)  # nothing worth composing
     debrief.recording_error = reason
@@ -577,8 +577,9 @@ def _stop(debrief: Debrief, user: User, reason: str | None = None) -> Debrief:
 def discard_recording(debrief_id: int, result: dict[str, Any]) -> None:
     """Remove the files of one finished recording of a debrief (composed, or refused)."""
     # Only its own files: the debrief may be recording again into the same folder.
-    paths = [str(t.get("path", "")) for t in result.get("tracks", []) if isinstance(t, dict)]
-    folders.discard(current_app.config["DATA_DIR"], "debrief", debrief_id, paths)
+    data_dir = current_app.config["DATA_DIR"]
+    where = folders.folder(data_dir, "debrief", debrief_id)
+    folders.discard(data_dir, "debrief", debrief_id, folders.files_of(where, result))
 
 
 def recording_kept(debrief_id: int, quiet_s: float) -> bool:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from celery import shared_task
 from flask import current_app
@@ -24,14 +23,14 @@ log = logging.getLogger("loupe.jobs.live")
 
 
 @shared_task(name="loupe.live.stream_event", ignore_result=True, acks_late=True, time_limit=60)
-def stream_event(stream_id: int, event: str, result: dict[str, Any]) -> None:
+def stream_event(stream_id: int, event: str, manifest: str | None = None) -> None:
     """Apply what the gateway saw: a publisher dropped, came back, or the grace period ended."""
     if event == "interrupted":
         live.interrupted(stream_id)
     elif event == "resumed":
         live.resumed(stream_id)
     elif event == "ended":
-        live.recorded(stream_id, result)
+        live.recorded(stream_id, manifest)
 
 
 @shared_task(
@@ -41,12 +40,13 @@ def stream_event(stream_id: int, event: str, result: dict[str, Any]) -> None:
     acks_late=True,
     time_limit=6 * 3600,
 )
-def make_lesson_video(stream_id: int, recording: dict[str, Any]) -> None:
+def make_lesson_video(stream_id: int, manifest: str | None) -> None:
     """Lay the stream's segments on one timeline and send the result through the pipeline."""
     from media_pipeline.compose import Segment, Track, merge
     from media_pipeline.errors import PipelineError
 
     data_dir = current_app.config["DATA_DIR"]
+    recording = folders.read_result(folders.folder(data_dir, "live", stream_id), manifest)
     stream = db.session.get(LiveStream, stream_id)
     video = db.session.get(Video, stream.video_id) if stream and stream.video_id else None
     if stream is None or video is None or storage().source_path(video.id) is not None:

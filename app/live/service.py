@@ -91,7 +91,7 @@ def start(
                 # Ended while this offer was on its way (from another window): stop what the
                 # gateway just began for it; the lesson's recording is already being made.
                 with contextlib.suppress(ServiceError):
-                    _discard(stream.id, _gateway("whip-end", stream.id))
+                    _discard(stream.id, _gateway("whip-end", stream.id).get("manifest"))
                 raise Conflict("This lesson has just ended.")
             return stream, answer
     video = videos.create_video(
@@ -148,10 +148,10 @@ def end(owner: User, resource_key: str) -> LiveStream:
 
 def _end_stream(stream_id: int) -> None:
     try:
-        result = _gateway("whip-end", stream_id)
-    except NotFound:
-        result = {"tracks": [], "duration_s": 0}
-    recorded(stream_id, result)
+        manifest = _gateway("whip-end", stream_id).get("manifest")
+    except NotFound:  # the gateway forgot it: a recording with no tracks
+        manifest = None
+    recorded(stream_id, manifest)
 
 
 def watchable(user: User, stream_id: int) -> LiveStream:
@@ -287,20 +287,23 @@ def _publish_status(stream: LiveStream) -> None:
     )
 
 
-def recorded(stream_id: int, result: dict[str, Any]) -> None:
-    """The stream is over: queue the making of its lesson video from the recording."""
+def recorded(stream_id: int, manifest: str | None) -> None:
+    """The stream is over: queue the making of its lesson video from the recording's manifest."""
     stream = db.session.get(LiveStream, stream_id)
     if stream is None or not _move(stream_id, LiveStatus.ENDED, ended_at=utcnow()):
-        _discard(stream_id, result)  # nobody will make a lesson of these tracks
+        _discard(stream_id, manifest)  # nobody will make a lesson of these tracks
         return
     _publish_status(stream)
-    queue.enqueue(MAKE_LESSON_VIDEO, stream.id, result)
+    queue.enqueue(MAKE_LESSON_VIDEO, stream.id, manifest)
 
 
-def _discard(stream_id: int, result: dict[str, Any]) -> None:
-    # Only the tracks of this result: the lesson's earlier segments may be merging meanwhile.
-    paths = [str(t.get("path", "")) for t in result.get("tracks", []) if isinstance(t, dict)]
-    folders.discard(current_app.config["DATA_DIR"], "live", stream_id, paths)
+def _discard(stream_id: int, manifest: str | None) -> None:
+    # Only the files of this recording: the lesson's earlier segments may be merging meanwhile.
+    where = folders.folder(current_app.config["DATA_DIR"], "live", stream_id)
+    recording = folders.read_result(where, manifest)
+    folders.discard(
+        current_app.config["DATA_DIR"], "live", stream_id, folders.files_of(where, recording)
+    )
 
 
 def recording_kept(stream_id: int, quiet_s: float) -> bool:

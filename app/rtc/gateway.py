@@ -10,6 +10,8 @@ Internal HTTP API (bind it to localhost or a private network):
   POST /v1/finish     {token}                      -> {duration_s, tracks: [...]}
   POST /v1/whip       {token, sdp}  a live lesson's publisher (see live.py)
   POST /v1/whip/end   {token}       -> its recording
+
+A finished recording's manifest stays in its folder for the jobs (see folders.py).
   POST /v1/whep       {token, sdp}  a viewer of a live lesson
   POST /v1/whep/end   {token, session}  the token names the person; only theirs ends
   POST /v1/whep/keep  {token}       close the viewers of a stream not in the token's `allowed`
@@ -36,7 +38,7 @@ from aiohttp import web
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
-from app.rtc import tokens
+from app.rtc import folders, tokens
 from app.rtc.live import LiveError, LiveHub, Notify
 from app.rtc.recorder import TrackRecorder
 
@@ -125,7 +127,7 @@ class Gateway:
         debrief_id, user_id = int(claims["debrief"]), int(claims["user"])
         call = self.calls.get(debrief_id)
         if call is None:
-            call = Call(debrief_id, self.data_dir / "rtc" / f"debrief-{debrief_id}")
+            call = Call(debrief_id, folders.folder(self.data_dir, "debrief", debrief_id))
             self.calls[debrief_id] = call
         session = Session(uuid.uuid4().hex[:12], user_id, RTCPeerConnection())
         pc = session.pc
@@ -219,7 +221,7 @@ class Gateway:
         self.dropped_total += sum(r.dropped for _, r in recorders)
         result = {"debrief_id": call.debrief_id, "duration_s": round(duration, 3), "tracks": tracks}
         if tracks:
-            (call.folder / "recording.json").write_text(json.dumps(result, indent=2))
+            result["manifest"] = folders.write_result(call.folder, result)
         log.info("debrief %s: recording finished, %d tracks", call.debrief_id, len(tracks))
         return result
 
@@ -243,7 +245,7 @@ def _offer(body: dict[str, Any]) -> str:
     return sdp
 
 
-async def _log_only(stream_id: int, event: str, result: dict[str, Any]) -> None:
+async def _log_only(stream_id: int, event: str, manifest: str | None) -> None:
     log.warning("live %s %s, but nobody is told (no notifier configured)", stream_id, event)
 
 

@@ -19,10 +19,12 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamError
 
+from app.rtc import folders
 from app.rtc.recorder import TrackRecorder
 
 log = logging.getLogger("loupe.rtc.live")
-Notify = Callable[[int, str, dict[str, Any]], Awaitable[None]]
+# (stream id, what happened, the id of the recording's manifest when it ended with tracks)
+Notify = Callable[[int, str, str | None], Awaitable[None]]
 
 
 class LiveError(Exception):
@@ -90,7 +92,7 @@ class LiveHub:
             raise LiveError(409, "This lesson is already being streamed.")
         resumed = stream is not None
         if stream is None:
-            stream = Stream(stream_id, self.data_dir / "rtc" / f"live-{stream_id}")
+            stream = Stream(stream_id, folders.folder(self.data_dir, "live", stream_id))
             self.streams[stream_id] = stream
         elif stream.grace is not None:
             stream.grace.cancel()
@@ -118,7 +120,7 @@ class LiveHub:
                 publisher.connected = False
                 if self.streams.get(live.id) is live:
                     log.info("live %s: the publisher dropped; waiting %gs", live.id, self.grace_s)
-                    await self.notify(live.id, "interrupted", {})
+                    await self.notify(live.id, "interrupted", None)
                     live.grace = asyncio.create_task(self._expire(live))
 
         try:
@@ -131,7 +133,7 @@ class LiveHub:
             raise LiveError(400, f"The offer could not be used: {exc}") from exc
         stream.publishers.append(publisher)
         if resumed:
-            await self.notify(stream_id, "resumed", {})
+            await self.notify(stream_id, "resumed", None)
         answer = pc.localDescription
         return {"sdp": answer.sdp, "type": answer.type, "session": publisher.id}
 
@@ -199,7 +201,8 @@ class LiveHub:
         await asyncio.sleep(self.grace_s)  # the grace period itself, not a synchronisation
         if self.streams.get(stream.id) is stream and not stream.on_air:
             self.streams.pop(stream.id, None)
-            await self.notify(stream.id, "ended", await self._finish(stream))
+            result = await self._finish(stream)
+            await self.notify(stream.id, "ended", result.get("manifest"))
 
     async def _finish(self, stream: Stream) -> dict[str, Any]:
         if stream.grace is not None:
@@ -227,7 +230,14 @@ class LiveHub:
             if r.frames > 0 and r.path.exists()
         ]
         log.info("live %s ended: %.1fs, %d tracks", stream.id, duration, len(tracks))
-        return {"stream_id": stream.id, "duration_s": round(duration, 3), "tracks": tracks}
+        result: dict[str, Any] = {
+            "stream_id": stream.id,
+            "duration_s": round(duration, 3),
+            "tracks": tracks,
+        }
+        if tracks:
+            result["manifest"] = folders.write_result(stream.folder, result)
+        return result
 
     def counts(self) -> dict[str, int]:
         """Return how many streams, publishers and viewers are live."""
@@ -243,4 +253,5 @@ class LiveHub:
         """End every stream, handing each recording on."""
         for stream_id in list(self.streams):
             stream = self.streams.pop(stream_id)
-            await self.notify(stream_id, "ended", await self._finish(stream))
+            result = await self._finish(stream)
+            await self.notify(stream_id, "ended", result.get("manifest"))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 
 from app.accounts.models import User
 from app.accounts.organizations import Organization
@@ -26,6 +26,7 @@ from app.debriefs.models import RecordingState
 from app.debriefs.service import DebriefIn, NoteIn
 from app.lessons import service as videos
 from app.lessons.models import Video
+from app.rtc import folders
 from tests.conftest import login
 
 
@@ -227,7 +228,8 @@ def test_a_recording_job_that_breaks_ends_failed_with_a_reason(team: Team) -> No
     db.session.commit()
     # A manifest whose track has no file: no pipeline error, a plain KeyError in the job.
     broken = {"duration_s": 5.0, "tracks": [{"user_id": team.coach.id, "kind": "video"}]}
-    compose_recording.run(debrief.id, broken)
+    where = folders.folder(current_app.config["DATA_DIR"], "debrief", debrief.id)
+    compose_recording.run(debrief.id, folders.write_result(where, broken))
     db.session.refresh(debrief)
     assert debrief.recording == RecordingState.FAILED
     assert debrief.recording_error is not None
