@@ -56,7 +56,6 @@ def create_app(config: Config | None = None) -> Flask:
     # every task is declared.
     from app.accounts import jobs as _accounts_jobs  # noqa: F401
     from app.accounts import models as _accounts_models  # noqa: F401
-    from app.accounts import organizations as _accounts_organizations  # noqa: F401
     from app.accounts.security import init_security
     from app.accounts.views import bp as web_bp
     from app.core import audit_models as _core_audit_models  # noqa: F401
@@ -80,12 +79,9 @@ def create_app(config: Config | None = None) -> Flask:
     from app.feedback.api import bp as annotations_bp
     from app.frameworks import models as _frameworks_models  # noqa: F401
     from app.frameworks.api import bp as frameworks_bp
-    from app.lessons import demo_jobs as _lessons_demo_jobs  # noqa: F401
     from app.lessons import events as handlers
     from app.lessons import jobs as _lessons_jobs  # noqa: F401
     from app.lessons import models as _lessons_models  # noqa: F401
-    from app.lessons import upload_jobs as _lessons_upload_jobs  # noqa: F401
-    from app.lessons import upload_models as _lessons_upload_models  # noqa: F401
     from app.lessons.api import bp as api_bp
     from app.lessons.media import bp as media_bp
     from app.lessons.tus import bp as uploads_bp

@@ -116,7 +116,7 @@ def users_create(
     from sqlalchemy import select
 
     from app.accounts import service as accounts
-    from app.accounts.organizations import Organization
+    from app.accounts.models import Organization
     from app.core.extensions import db as database
 
     with _context():

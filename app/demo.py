@@ -8,13 +8,12 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.accounts import service as accounts
-from app.accounts.models import Role, User
-from app.accounts.organizations import Organization
+from app.accounts.models import Organization, Role, User
 from app.core.extensions import db
 from app.feedback import service as feedback
 from app.feedback.service import AnnotationIn, ReplyIn
 from app.lessons import service as videos
-from app.lessons.demo_jobs import make_lesson
+from app.lessons.jobs import make_lesson
 from app.lessons.models import Video
 
 DEMO_SLUG = "riverbend-demo"

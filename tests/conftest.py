@@ -24,8 +24,7 @@ from sqlalchemy import create_engine, text
 
 from app import create_app
 from app.accounts import service as accounts
-from app.accounts.models import Role, User
-from app.accounts.organizations import Organization
+from app.accounts.models import Organization, Role, User
 from app.core.config import TestConfig
 from app.core.extensions import db
 from app.lessons import service as videos

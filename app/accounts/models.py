@@ -1,4 +1,4 @@
-"""People, their API tokens, invitations and coaching caseloads."""
+"""People, their districts and schools, API tokens, invitations and coaching caseloads."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.accounts.organizations import Organization, School
 from app.core.db import NEVER_REUSE_IDS, Base, str_enum, utcnow
 
 if TYPE_CHECKING:  # for the annotation only: the relationship finds Framework by name
@@ -143,3 +142,33 @@ class CoachAssignment(Base):
     coach: Mapped[User] = relationship(foreign_keys=[coach_id])
     framework: Mapped[Framework | None] = relationship()
     teacher: Mapped[User] = relationship(foreign_keys=[teacher_id])
+
+
+class Organization(Base):
+    """A district: the boundary nothing crosses."""
+
+    __tablename__ = "organization"
+    __table_args__ = NEVER_REUSE_IDS
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    schools: Mapped[list[School]] = relationship(
+        back_populates="organization", order_by="School.name"
+    )
+
+
+class School(Base):
+    """A school inside a district."""
+
+    __tablename__ = "school"
+    __table_args__ = NEVER_REUSE_IDS
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    organization: Mapped[Organization] = relationship(back_populates="schools")

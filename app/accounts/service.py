@@ -14,8 +14,16 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from app.accounts import login_attempts
-from app.accounts.models import ApiToken, CoachAssignment, Invitation, LoginSession, Role, User
-from app.accounts.organizations import Organization, School
+from app.accounts.models import (
+    ApiToken,
+    CoachAssignment,
+    Invitation,
+    LoginSession,
+    Organization,
+    Role,
+    School,
+    User,
+)
 from app.core import audit, policy
 from app.core.access import access_shrank
 from app.core.db import utcnow

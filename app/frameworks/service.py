@@ -13,8 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.accounts.models import Role, User
-from app.accounts.organizations import Organization
+from app.accounts.models import Organization, Role, User
 from app.core import audit
 from app.core.db import utcnow
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound

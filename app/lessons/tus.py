@@ -20,7 +20,7 @@ from app.core.errors import Invalid, NotFound
 from app.core.numbers import BIG_MAX, parse_whole
 from app.core.openapi import Param, operation
 from app.lessons import uploads
-from app.lessons.upload_models import Upload
+from app.lessons.models import Upload
 
 bp = Blueprint("uploads", __name__, url_prefix="/api/uploads")
 

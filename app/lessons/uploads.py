@@ -27,8 +27,7 @@ from app.core.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 from app.core.extensions import db
 from app.core.locks import Busy, named_lock
 from app.lessons import processing
-from app.lessons.models import Video
-from app.lessons.upload_models import Upload
+from app.lessons.models import Upload, Video
 
 CHUNK = 1024 * 1024
 COMMIT_EVERY = 64 * 1024 * 1024  # a long single request keeps what arrived if it breaks

@@ -9,8 +9,7 @@ import pytest
 from flask import Flask
 
 from app.accounts import service as accounts
-from app.accounts.models import Invitation, LoginSession, Role, User
-from app.accounts.organizations import Organization
+from app.accounts.models import Invitation, LoginSession, Organization, Role, User
 from app.core.audit_models import AuditChangeError, AuditEvent
 from app.core.db import utcnow
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound

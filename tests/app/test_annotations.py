@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from app.accounts.models import User
-from app.accounts.organizations import Organization
+from app.accounts.models import Organization, User
 from app.core.errors import Forbidden, Invalid, NotFound
 from app.core.extensions import db
 from app.feedback import service as feedback

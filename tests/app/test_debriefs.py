@@ -15,8 +15,7 @@ from datetime import timedelta
 import pytest
 from flask import Flask, current_app
 
-from app.accounts.models import User
-from app.accounts.organizations import Organization
+from app.accounts.models import Organization, User
 from app.core.db import utcnow
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.extensions import db

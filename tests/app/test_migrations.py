@@ -41,8 +41,7 @@ def test_upgrade_from_empty_matches_the_models_and_downgrades_to_empty(
 
 
 def test_upgrading_a_database_with_data(tmp_path: Path, database_url: str) -> None:
-    from app.accounts.models import Role, User
-    from app.accounts.organizations import Organization
+    from app.accounts.models import Organization, Role, User
     from app.lessons import service as videos
 
     app = create_app(TestConfig(instance_env(tmp_path, database_url)))
@@ -124,8 +123,7 @@ def _add_video(conn: Connection, owner: int, org: int, title: str) -> int:
 def test_a_deleted_lessons_id_is_never_given_again_after_the_upgrade(
     tmp_path: Path, database_url: str
 ) -> None:
-    from app.accounts.models import Role
-    from app.accounts.organizations import Organization
+    from app.accounts.models import Organization, Role
     from app.lessons import service as videos
 
     app = create_app(TestConfig(instance_env(tmp_path, database_url)))

@@ -8,8 +8,7 @@ import pytest
 from flask import Flask
 
 from app.accounts import service as accounts
-from app.accounts.models import User
-from app.accounts.organizations import Organization
+from app.accounts.models import Organization, User
 from app.core import policy
 from app.core.policy import VideoAction
 from app.lessons import service as videos

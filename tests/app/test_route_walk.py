@@ -27,8 +27,7 @@ from werkzeug.routing import Rule
 from werkzeug.test import TestResponse
 
 from app.accounts import service as accounts
-from app.accounts.models import User
-from app.accounts.organizations import Organization
+from app.accounts.models import Organization, User
 from app.core.extensions import db
 from app.core.storage import storage
 from app.debriefs import service as debriefs

@@ -18,8 +18,7 @@ from app.core.db import utcnow
 from app.core.extensions import db
 from app.core.storage import storage
 from app.lessons import uploads
-from app.lessons.models import Video
-from app.lessons.upload_models import Upload
+from app.lessons.models import Upload, Video
 from tests.conftest import login
 
 TUS = {"Tus-Resumable": "1.0.0"}

@@ -10,8 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from app.accounts.models import User
-from app.accounts.organizations import Organization
+from app.accounts.models import Organization, User
 from app.core.audit_models import AuditEvent
 from app.core.extensions import db
 from app.core.storage import storage
