@@ -54,6 +54,7 @@ def create_app(config: Config | None = None) -> Flask:
     # package that loaded every feature on import would make each feature load all the others.
     # Every module of models, so every table is on the metadata; every module of jobs, so
     # every task is declared.
+    from app.accounts import api as _accounts_api  # noqa: F401  (routes on core's `api` blueprint)
     from app.accounts import jobs as _accounts_jobs  # noqa: F401
     from app.accounts import models as _accounts_models  # noqa: F401
     from app.accounts.security import init_security
@@ -69,6 +70,7 @@ def create_app(config: Config | None = None) -> Flask:
         socketio,
     )
     from app.core.numbers import IdConverter
+    from app.core.openapi import bp as api_bp
     from app.core.socket_queue import socketio_options
     from app.core.storage import LocalStorage
     from app.core.tasks import init_celery
@@ -79,10 +81,10 @@ def create_app(config: Config | None = None) -> Flask:
     from app.feedback.api import bp as annotations_bp
     from app.frameworks import models as _frameworks_models  # noqa: F401
     from app.frameworks.api import bp as frameworks_bp
+    from app.lessons import api as _lessons_api  # noqa: F401  (routes on core's `api` blueprint)
     from app.lessons import events as handlers
     from app.lessons import jobs as _lessons_jobs  # noqa: F401
     from app.lessons import models as _lessons_models  # noqa: F401
-    from app.lessons.api import bp as api_bp
     from app.lessons.media import bp as media_bp
     from app.lessons.tus import bp as uploads_bp
     from app.live import jobs as _live_jobs  # noqa: F401

@@ -1,4 +1,8 @@
-"""Declare each JSON endpoint once; its route, body and answer become the OpenAPI document."""
+"""Declare each JSON endpoint once; its route, body and answer become the OpenAPI document.
+
+Also the `api` blueprint (/api) that accounts and lessons add their endpoints to, and the
+document's own route. May use Flask, pydantic and core's errors.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
-from flask import Blueprint, Flask, request
+from flask import Blueprint, Flask, current_app, jsonify, request
 from flask_login import current_user
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import Unauthorized
@@ -245,3 +249,15 @@ def _error_schema() -> dict[str, Any]:
             "field": {"type": ["string", "null"], "description": "The input at fault"},
         },
     }
+
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+Json = tuple[Any, int] | Any
+
+
+@bp.get("/openapi.json")
+def openapi() -> Json:
+    """Serve the OpenAPI document generated from the registered operations."""
+    return jsonify(build_document(current_app))
