@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import mimetypes
 from typing import Any
@@ -48,18 +49,37 @@ def quiet_webrtc_logs() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
+# What the factory loads for its effects: every model (its table on the metadata), every job
+# (its task declared) and the handlers that add routes to core's shared `api` and `web`
+# blueprints (before those are registered).
+LOADED_FOR_EFFECT = (
+    "app.core.audit_models",
+    "app.accounts.models",
+    "app.lessons.models",
+    "app.frameworks.models",
+    "app.feedback.models",
+    "app.debriefs.models",
+    "app.live.models",
+    "app.accounts.jobs",
+    "app.lessons.jobs",
+    "app.debriefs.jobs",
+    "app.live.jobs",
+    "app.accounts.api",
+    "app.lessons.api",
+    "app.accounts.views",
+    "app.lessons.views",
+    "app.frameworks.views",
+    "app.feedback.views",
+    "app.debriefs.views",
+    "app.live.views",
+)
+
+
 def create_app(config: Config | None = None) -> Flask:
     """Build the Flask app: bind the extensions, register the blueprints, nothing else."""
     # Imported here, not at the top: every `import app.<module>` runs this file first, and a
     # package that loaded every feature on import would make each feature load all the others.
-    # Every module of models, so every table is on the metadata; every module of jobs, so
-    # every task is declared.
-    from app.accounts import api as _accounts_api  # noqa: F401  (routes on core's `api` blueprint)
-    from app.accounts import jobs as _accounts_jobs  # noqa: F401
-    from app.accounts import models as _accounts_models  # noqa: F401
     from app.accounts.security import init_security
-    from app.accounts.views import bp as web_bp
-    from app.core import audit_models as _core_audit_models  # noqa: F401
     from app.core.error_handlers import init_errors
     from app.core.extensions import (
         csrf,
@@ -71,25 +91,20 @@ def create_app(config: Config | None = None) -> Flask:
     )
     from app.core.numbers import IdConverter
     from app.core.openapi import bp as api_bp
+    from app.core.pages import bp as web_bp
     from app.core.socket_queue import socketio_options
     from app.core.storage import LocalStorage
     from app.core.tasks import init_celery
-    from app.debriefs import jobs as _debriefs_jobs  # noqa: F401
-    from app.debriefs import models as _debriefs_models  # noqa: F401
     from app.debriefs.api import bp as debriefs_bp
-    from app.feedback import models as _feedback_models  # noqa: F401
     from app.feedback.api import bp as annotations_bp
-    from app.frameworks import models as _frameworks_models  # noqa: F401
     from app.frameworks.api import bp as frameworks_bp
-    from app.lessons import api as _lessons_api  # noqa: F401  (routes on core's `api` blueprint)
     from app.lessons import events as handlers
-    from app.lessons import jobs as _lessons_jobs  # noqa: F401
-    from app.lessons import models as _lessons_models  # noqa: F401
     from app.lessons.media import bp as media_bp
     from app.lessons.tus import bp as uploads_bp
-    from app.live import jobs as _live_jobs  # noqa: F401
-    from app.live import models as _live_models  # noqa: F401
     from app.live.api import bp as live_bp
+
+    for module in LOADED_FOR_EFFECT:
+        importlib.import_module(module)
 
     app = Flask(__name__, static_folder="../static", static_url_path="/static")
     app.config.from_object(config or Config())

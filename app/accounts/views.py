@@ -1,13 +1,13 @@
-"""Server-rendered pages: login, homes per role, admin, account, video."""
+"""Pages of accounts: sign-in, password resets, the home of each role, one's account, district
+administration and invitations.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask import (
-    Blueprint,
     abort,
-    current_app,
     flash,
     make_response,
     redirect,
@@ -34,15 +34,10 @@ from app.core import policy
 from app.core.errors import Invalid, ServiceError, TooManyAttempts
 from app.core.extensions import db, limiter
 from app.core.numbers import ID_MAX, parse_whole
+from app.core.pages import bp
 from app.debriefs import service as debriefs
-from app.debriefs.models import DebriefRole, NoteKind
-from app.feedback import documents as annotation_exports
-from app.feedback import service as feedback
 from app.frameworks import service as frameworks
 from app.lessons import service as videos
-from app.live import service as live
-
-bp = Blueprint("web", __name__, template_folder="templates")
 
 
 @bp.get("/login")
@@ -127,34 +122,6 @@ def _home_debriefs(me: User) -> dict[str, list[dict[str, Any]]]:
         "open": [d for d in found if d["status"] != "ended"],
         "recent": [d for d in found if d["status"] == "ended"][:3],
     }
-
-
-@bp.get("/videos/<int:video_id>")
-@signed_in
-def video_page(video_id: int) -> str:
-    """Show one lesson video with its timecoded feedback."""
-    me = signed_in_user()
-    video = videos.view_video(me, video_id)
-    return render_template(
-        "video.html",
-        video=video,
-        actions=policy.video_actions(me, video),
-        me={"id": me.id, "name": me.name, "role": me.role.value},
-        is_owner=video.owner_id == me.id,
-        has_framework=feedback.framework_for(video, me) is not None,
-        # Coaches and teachers who may comment hold debriefs (services.debriefs.create_debrief).
-        can_debrief=me.role in (Role.COACH, Role.TEACHER)
-        and policy.may_video(me, policy.VideoAction.COMMENT, video),
-    )
-
-
-@bp.get("/upload")
-@signed_in
-def upload_page() -> str:
-    """Upload or record lessons: resumable (tus) uploads, then live processing progress."""
-    if not policy.may_own_videos(signed_in_user()):
-        abort(404)
-    return render_template("upload.html")
 
 
 @bp.get("/account")
@@ -418,143 +385,10 @@ def password_reset_post(code: str) -> str | Response | tuple[str, int]:
 # --- frameworks --------------------------------------------------------------------------------
 
 
-@bp.get("/frameworks")
-@signed_in
-def frameworks_page() -> str:
-    """Show the district's rubric frameworks; coaches and administrators also edit them."""
-    me = signed_in_user()
-    return render_template("frameworks.html", may_edit=frameworks.may_edit(me, me.organization_id))
-
-
 # --- debrief -----------------------------------------------------------------------------------
-
-
-@bp.get("/videos/<int:video_id>/debrief")
-@signed_in
-def debrief_page(video_id: int) -> str:
-    """Show the printable debrief of a lesson's feedback, grouped by rubric dimension."""
-    return render_template(
-        "debrief.html", sheet=annotation_exports.debrief_sheet(signed_in_user(), video_id)
-    )
 
 
 # --- live debriefs -----------------------------------------------------------------------------
 
 
-@bp.get("/debriefs/<int:debrief_id>")
-@signed_in
-def debrief_room(debrief_id: int) -> str:
-    """Show a live debrief's room (lobby, call, the lesson watched together), or its summary."""
-    me = signed_in_user()
-    debrief = debriefs.get_debrief(me, debrief_id)  # anyone not invited: 404
-    data = debriefs.serialise(debrief, me)
-    lesson = None
-    lesson_problem = None
-    if debrief.video_id is None:
-        lesson_problem = "The lesson of this debrief was deleted."
-    else:
-        try:
-            lesson = videos.view_video(me, debrief.video_id)
-        except ServiceError:
-            lesson_problem = "You can no longer watch the lesson of this debrief."
-    if debrief.closed:
-        return render_template(
-            "debrief_room.html",
-            debrief=debrief,
-            data=data,
-            summary=True,
-            lesson=lesson,
-            lesson_problem=lesson_problem,
-            people={p.user_id: p.user.name for p in debrief.participants},
-            attended={
-                p.user_id: debriefs.attended_seconds(debrief, p.user_id)
-                for p in debrief.participants
-            },
-        )
-    actions = policy.video_actions(me, lesson) if lesson is not None else frozenset()
-    return render_template(
-        "debrief_room.html",
-        debrief=debrief,
-        data=data,
-        summary=False,
-        lesson=lesson,
-        lesson_problem=lesson_problem,
-        video=lesson,
-        actions=actions,
-        can_comment=policy.VideoAction.COMMENT in actions,
-        is_owner=lesson is not None and lesson.owner_id == me.id,
-        has_framework=lesson is not None and feedback.framework_for(lesson, me) is not None,
-        me={"id": me.id, "name": me.name, "role": me.role.value},
-    )
-
-
-@bp.get("/debriefs")
-@signed_in
-def coaching_log() -> str:
-    """Show the coaching log: a coach's or teacher's debriefs, or all of an admin's district."""
-    me = signed_in_user()
-    rows = []
-    for d in debriefs.coaching_log(me):
-        people = {p.role: p.user.name for p in d.participants}
-        rows.append(
-            {
-                "id": d.id,
-                "member": debriefs.membership(me, d) is not None,
-                "when": d.started_at or d.scheduled_for or d.created_at,
-                "lesson": d.video_title,
-                "video_id": d.video_id,
-                "teacher": people.get(DebriefRole.TEACHER) or people.get(DebriefRole.HOST, ""),
-                "coach": people.get(DebriefRole.HOST, ""),
-                "status": debriefs.status(d),
-                "duration_s": debriefs.duration_s(d),
-                "notes": sum(1 for n in d.notes if n.kind == NoteKind.NOTE),
-                "action_steps": sum(1 for n in d.notes if n.kind == NoteKind.ACTION_STEP),
-                "people": len(d.participants),
-            }
-        )
-    return render_template("debriefs.html", rows=rows)
-
-
 # --- live lessons ------------------------------------------------------------------------------
-
-
-def _live_ice() -> list[dict[str, Any]]:
-    # STUN only: a page streams to or from the gateway, whose address is reachable; TURN
-    # credentials are minted per debrief member (services.debriefs.ice_servers).
-    urls = list(current_app.config["STUN_URLS"])
-    return [{"urls": urls}] if urls else []
-
-
-@bp.get("/live/new")
-@signed_in
-def live_new() -> str:
-    """Go live: preview the camera and microphone, then stream the lesson (WHIP)."""
-    me = signed_in_user()
-    if not policy.may_own_videos(me):
-        abort(404)
-    return render_template(
-        "live_go.html",
-        whip_url=url_for("live.whip", _external=True),
-        ice_servers=_live_ice(),
-        coaches=accounts.coaches_of(me),
-        me={"id": me.id, "name": me.name, "role": me.role.value},
-    )
-
-
-@bp.get("/live/<int:stream_id>")
-@signed_in
-def live_watch(stream_id: int) -> str:
-    """Watch a live lesson (WHEP) and give feedback at the lesson's moment."""
-    me = signed_in_user()
-    stream = live.watchable(me, stream_id)  # anyone who may not watch: 404
-    video = live.video_of(stream)
-    return render_template(
-        "live_watch.html",
-        stream=live.serialise(stream),
-        video=video,
-        ice_servers=_live_ice(),
-        can_comment=policy.VideoAction.COMMENT in policy.video_actions(me, video),
-        is_owner=video.owner_id == me.id,
-        has_framework=feedback.framework_for(video, me) is not None,
-        me={"id": me.id, "name": me.name, "role": me.role.value},
-    )

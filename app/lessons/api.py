@@ -6,18 +6,11 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from app.accounts.security import (
-    signed_in_user,
-)
+from app.accounts.security import signed_in_user
 from app.core.openapi import Json, bp, operation
 from app.lessons import processing
 from app.lessons import service as videos
-from app.lessons.schemas import (
-    ShareIn,
-    ShareOut,
-    VideoOut,
-    VideoPatch,
-)
+from app.lessons.schemas import ShareIn, ShareOut, VideoOut, VideoPatch
 
 
 @operation(
