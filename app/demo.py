@@ -10,8 +10,9 @@ from sqlalchemy import select
 from app.accounts import service as accounts
 from app.accounts.models import Organization, Role, User
 from app.core.extensions import db
+from app.feedback import replies as threads
 from app.feedback import service as feedback
-from app.feedback.service import AnnotationIn, ReplyIn
+from app.feedback.schemas import AnnotationIn, ReplyIn
 from app.lessons import service as videos
 from app.lessons.jobs import make_lesson
 from app.lessons.models import Video
@@ -254,7 +255,7 @@ def _seed_feedback(users: dict[str, User], video: Video) -> None:
             ),
         )
         for replier, reply in replies:
-            feedback.add_reply(users[replier], made.id, ReplyIn(body=reply))
+            threads.add_reply(users[replier], made.id, ReplyIn(body=reply))
 
 
 def demo_logins() -> list[tuple[str, str, str]]:

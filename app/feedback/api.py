@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
+from pydantic import RootModel
 
 from app.accounts.security import large_body, signed_in_user
 from app.core.errors import NotFound
 from app.core.numbers import BIG_MAX, parse_whole
 from app.core.openapi import Param, operation
+from app.feedback import documents, exports, replies
 from app.feedback import service as feedback
-from app.feedback.service import (
+from app.feedback.schemas import (
     AnnotationIn,
     AnnotationOut,
     AnnotationPage,
     AnnotationPatch,
+    AnnotationsDocument,
+    ImportOut,
     ReplyIn,
 )
 from app.frameworks.api import FrameworkOut
@@ -139,7 +143,7 @@ def delete_annotation(annotation_id: int) -> Json:
     status=201,
 )
 def add_reply(annotation_id: int, body: ReplyIn) -> Json:
-    return _out(feedback.add_reply(signed_in_user(), annotation_id, body), 201)
+    return _out(replies.add_reply(signed_in_user(), annotation_id, body), 201)
 
 
 @operation(
@@ -151,7 +155,7 @@ def add_reply(annotation_id: int, body: ReplyIn) -> Json:
     response=AnnotationOut,
 )
 def update_reply(annotation_id: int, reply_id: int, body: ReplyIn) -> Json:
-    return _out(feedback.update_reply(signed_in_user(), annotation_id, reply_id, body))
+    return _out(replies.update_reply(signed_in_user(), annotation_id, reply_id, body))
 
 
 @operation(
@@ -162,15 +166,10 @@ def update_reply(annotation_id: int, reply_id: int, body: ReplyIn) -> Json:
     response=AnnotationOut,
 )
 def delete_reply(annotation_id: int, reply_id: int) -> Json:
-    return _out(feedback.delete_reply(signed_in_user(), annotation_id, reply_id))
+    return _out(replies.delete_reply(signed_in_user(), annotation_id, reply_id))
 
 
 # --- exports and import of a video's feedback ------------------------------------------------
-# Imported here, not at the top, so that this section stays one self-contained block.
-from flask import Response  # noqa: E402
-from pydantic import RootModel  # noqa: E402
-
-from app.feedback import documents as exports  # noqa: E402
 
 
 class CsvExport(RootModel[str]):
@@ -213,10 +212,10 @@ def export_annotations_csv(video_id: int) -> Response:
     "GET",
     summary="Download the feedback you see on a video as a lossless, versioned document "
     "that POST …/annotations/import reads back",
-    response=feedback.AnnotationsDocument,
+    response=AnnotationsDocument,
 )
 def export_annotations_json(video_id: int) -> Response:
-    document, filename = exports.export_document(signed_in_user(), video_id)
+    document, filename = documents.export_document(signed_in_user(), video_id)
     # Serialised by pydantic, not jsonify, so the keys keep the document's order (format and
     # version first) for people who open the file.
     text = document.model_dump_json(indent=2)
@@ -242,13 +241,13 @@ def export_annotations_vtt(video_id: int) -> Response:
     summary="Import an annotations document (from …/annotations.json) into a video you may "
     "comment on: all of it or, on any error, none of it; you become the author and others' "
     "feedback keeps their names",
-    body=feedback.AnnotationsDocument,
-    response=feedback.ImportOut,
+    body=AnnotationsDocument,
+    response=ImportOut,
     status=201,
     responses={413: "The document is larger than 32 MiB"},
 )
 @large_body(32 * 1024 * 1024)
-def import_annotations(video_id: int, body: feedback.AnnotationsDocument) -> Json:
-    made = feedback.import_annotations(signed_in_user(), video_id, body)
-    out = feedback.ImportOut(imported=len(made), annotations=[AnnotationOut.of(a) for a in made])
+def import_annotations(video_id: int, body: AnnotationsDocument) -> Json:
+    made = documents.import_annotations(signed_in_user(), video_id, body)
+    out = ImportOut(imported=len(made), annotations=[AnnotationOut.of(a) for a in made])
     return jsonify(out.model_dump(mode="json")), 201

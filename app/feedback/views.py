@@ -11,13 +11,11 @@ from app.accounts.security import (
     signed_in_user,
 )
 from app.core.pages import bp
-from app.feedback import documents as annotation_exports
+from app.feedback import sheet
 
 
 @bp.get("/videos/<int:video_id>/debrief")
 @signed_in
 def debrief_page(video_id: int) -> str:
     """Show the printable debrief of a lesson's feedback, grouped by rubric dimension."""
-    return render_template(
-        "debrief.html", sheet=annotation_exports.debrief_sheet(signed_in_user(), video_id)
-    )
+    return render_template("debrief.html", sheet=sheet.debrief_sheet(signed_in_user(), video_id))

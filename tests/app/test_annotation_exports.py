@@ -29,10 +29,10 @@ from app.core.errors import Forbidden, Invalid, NotFound
 from app.core.extensions import db
 from app.core.storage import storage
 from app.demo import DEMO_PASSWORD
-from app.feedback import documents as exports
+from app.feedback import documents, exports, replies, sheet
 from app.feedback import service as feedback
 from app.feedback.models import Annotation
-from app.feedback.service import AnnotationIn, AnnotationsDocument, ReplyIn
+from app.feedback.schemas import AnnotationIn, AnnotationOut, AnnotationsDocument, ReplyIn
 from app.frameworks import service as frameworks
 from app.lessons import service as videos
 from app.lessons.models import Video
@@ -82,9 +82,9 @@ def populate(lesson: Lesson) -> Feedback:
         kind="question",
         dimension_id=discussion.id,
     )
-    feedback.add_reply(lesson.teacher, tagged.id, ReplyIn(body="Thanks! 👍\nI'll keep it."))
-    thread = feedback.add_reply(lesson.coach, tagged.id, ReplyIn(body="Try a *timer*."))
-    feedback.update_reply(
+    replies.add_reply(lesson.teacher, tagged.id, ReplyIn(body="Thanks! 👍\nI'll keep it."))
+    thread = replies.add_reply(lesson.coach, tagged.id, ReplyIn(body="Try a *timer*."))
+    replies.update_reply(
         lesson.coach, tagged.id, thread.replies[1].id, ReplyIn(body="Try a *timer* next time.")
     )
     return Feedback(tagged, private, reflection)
@@ -158,7 +158,7 @@ def test_csv_cells_never_run_as_formulas(lesson: Lesson, make_user: Callable[...
     for n, body in enumerate(bodies):
         write(sly, lesson.video, start_ms=n * 1000, body=body)
     made = write(sly, lesson.video, start_ms=9000, body="plain")
-    feedback.add_reply(lesson.teacher, made.id, ReplyIn(body="=cmd reply"))
+    replies.add_reply(lesson.teacher, made.id, ReplyIn(body="=cmd reply"))
     rows = csv_rows(exports.export_csv(lesson.teacher, lesson.video.id).text)
     # The tab is stripped as leading whitespace when the body is cleaned, so it never arrives.
     assert [r["body"] for r in rows] == [
@@ -252,7 +252,7 @@ def test_json_document_round_trips_losslessly(
     lesson: Lesson, make_video: Callable[..., Video]
 ) -> None:
     made = populate(lesson)
-    doc, filename = exports.export_document(lesson.coach, lesson.video.id)
+    doc, filename = documents.export_document(lesson.coach, lesson.video.id)
     assert filename == f"lesson-{lesson.video.id}-fractions-equivalence-feedback.json"
     data = doc.model_dump(mode="json")
     assert (data["format"], data["version"]) == ("loupe.annotations", 1)
@@ -280,9 +280,9 @@ def test_json_document_round_trips_losslessly(
     db.session.commit()
     videos.share_video(lesson.teacher, target.id, lesson.coach.email, "comment")
     carried = AnnotationsDocument.model_validate_json(doc.model_dump_json())
-    imported = feedback.import_annotations(lesson.coach, target.id, carried)
+    imported = documents.import_annotations(lesson.coach, target.id, carried)
     assert len(imported) == 3
-    again, _ = exports.export_document(lesson.coach, target.id)
+    again, _ = documents.export_document(lesson.coach, target.id)
     assert comparable(again) == comparable(doc)
     assert again.video is not None
     assert again.video.id == target.id
@@ -309,7 +309,7 @@ def test_import_links_tags_only_to_an_identical_dimension(
     lesson: Lesson, make_video: Callable[..., Video]
 ) -> None:
     populate(lesson)
-    doc, _ = exports.export_document(lesson.coach, lesson.video.id)
+    doc, _ = documents.export_document(lesson.coach, lesson.video.id)
     tagged = doc.annotations[1]
     assert tagged.tag is not None
     renamed = copy.deepcopy(tagged)
@@ -323,7 +323,7 @@ def test_import_links_tags_only_to_an_identical_dimension(
     other_level.tag.level_label = "Yes!"
     probe = AnnotationsDocument(annotations=[tagged, renamed, other_version, other_level])
 
-    made = feedback.import_annotations(lesson.coach, lesson.video.id, probe)
+    made = documents.import_annotations(lesson.coach, lesson.video.id, probe)
     dimension = lesson.framework.dimensions[0]
     assert [(a.dimension_id, a.level_id) for a in made] == [
         (dimension.id, dimension.levels[1].id),
@@ -338,7 +338,7 @@ def test_import_links_tags_only_to_an_identical_dimension(
         ("Literacy look-fors", 2, "Yes"),
         ("Literacy look-fors", 1, "Yes!"),
     ]
-    out = feedback.AnnotationOut.of(made[1])
+    out = AnnotationOut.of(made[1])
     assert out.tag is not None
     assert out.tag.dimension_name == "Text complexity"
 
@@ -346,7 +346,7 @@ def test_import_links_tags_only_to_an_identical_dimension(
     far = lesson.outsider
     theirs = frameworks.create_framework(far, frameworks.parse_spec(SPEC), publish=True)
     far_video = make_video(far, title="Elsewhere")
-    landed = feedback.import_annotations(
+    landed = documents.import_annotations(
         far, far_video.id, AnnotationsDocument(annotations=[tagged])
     )
     assert landed[0].dimension_id == theirs.dimensions[0].id
@@ -355,13 +355,13 @@ def test_import_links_tags_only_to_an_identical_dimension(
 
 def test_import_is_all_or_nothing_and_names_the_bad_field(lesson: Lesson) -> None:
     populate(lesson)
-    doc, _ = exports.export_document(lesson.coach, lesson.video.id)
+    doc, _ = documents.export_document(lesson.coach, lesson.video.id)
     seq_before = lesson.video.annotation_seq
     count_before = len(feedback.all_annotations(lesson.coach, lesson.video))
 
     def refused(document: AnnotationsDocument, user: User | None = None) -> Invalid:
         with pytest.raises(Invalid) as err:
-            feedback.import_annotations(user or lesson.coach, lesson.video.id, document)
+            documents.import_annotations(user or lesson.coach, lesson.video.id, document)
         return err.value
 
     late = copy.deepcopy(doc)
@@ -386,11 +386,11 @@ def test_import_is_all_or_nothing_and_names_the_bad_field(lesson: Lesson) -> Non
     assert unchanged.annotation_seq == seq_before
     # Comment access is needed; someone who cannot see the lesson learns nothing of it.
     with pytest.raises(Forbidden):
-        feedback.import_annotations(lesson.viewer, lesson.video.id, doc)
+        documents.import_annotations(lesson.viewer, lesson.video.id, doc)
     with pytest.raises(NotFound):
-        feedback.import_annotations(lesson.outsider, lesson.video.id, doc)
+        documents.import_annotations(lesson.outsider, lesson.video.id, doc)
     assert (
-        feedback.import_annotations(
+        documents.import_annotations(
             lesson.coach, lesson.video.id, AnnotationsDocument(annotations=[])
         )
         == []
@@ -399,9 +399,9 @@ def test_import_is_all_or_nothing_and_names_the_bad_field(lesson: Lesson) -> Non
 
 def test_import_takes_one_change_number_per_annotation(lesson: Lesson) -> None:
     populate(lesson)
-    doc, _ = exports.export_document(lesson.coach, lesson.video.id)
+    doc, _ = documents.export_document(lesson.coach, lesson.video.id)
     cursor = feedback.list_annotations(lesson.teacher, lesson.video.id).cursor
-    made = feedback.import_annotations(lesson.coach, lesson.video.id, doc)
+    made = documents.import_annotations(lesson.coach, lesson.video.id, doc)
     assert sorted(a.seq for a in made) == [cursor + 1, cursor + 2, cursor + 3]
     # Catch-up pages of one never skip an imported annotation.
     seen: list[int] = []
@@ -432,31 +432,31 @@ def publish_storyboard(video: Video, *, duration_s: float = 120.0) -> None:
 
 
 def test_storyboard_finds_the_tile_of_a_moment(lesson: Lesson) -> None:
-    assert exports.storyboard_for(lesson.video) is None
+    assert sheet.storyboard_for(lesson.video) is None
     publish_storyboard(lesson.video)
-    board = exports.storyboard_for(lesson.video)
+    board = sheet.storyboard_for(lesson.video)
     assert board is not None
     base = f"/media/{lesson.video.id}/storyboard/sprite-0001.jpg"
-    assert board.at(0) == exports.Thumbnail(base, 0, 0, 160, 90)
-    assert board.at(4_999) == exports.Thumbnail(base, 0, 0, 160, 90)
-    assert board.at(65_250) == exports.Thumbnail(base, 480, 90, 160, 90)  # tile 13
-    assert board.at(10**7) == exports.Thumbnail(base, 480, 180, 160, 90)  # the last, tile 23
+    assert board.at(0) == sheet.Thumbnail(base, 0, 0, 160, 90)
+    assert board.at(4_999) == sheet.Thumbnail(base, 0, 0, 160, 90)
+    assert board.at(65_250) == sheet.Thumbnail(base, 480, 90, 160, 90)  # tile 13
+    assert board.at(10**7) == sheet.Thumbnail(base, 480, 180, 160, 90)  # the last, tile 23
     # A sprite that is not there means no thumbnails rather than broken ones.
     (storage().output_dir(lesson.video.id) / "storyboard" / "sprite-0001.jpg").unlink()
-    assert exports.storyboard_for(lesson.video) is None
+    assert sheet.storyboard_for(lesson.video) is None
     # Foreign lines and paths that climb out are ignored.
-    odd = exports.Storyboard.parse(
+    odd = sheet.Storyboard.parse(
         "WEBVTT\n\n00:00.000 --> 00:05.000\n../secret.jpg#xywh=0,0,1,1\n\n"
         "00:05.000 --> 00:10.000\nsprite.jpg#xywh=1,2,3,4\n",
         "/media/1/",
     )
-    assert odd.tiles == [exports.Thumbnail("/media/1/sprite.jpg", 1, 2, 3, 4)]
+    assert odd.tiles == [sheet.Thumbnail("/media/1/sprite.jpg", 1, 2, 3, 4)]
 
 
 def test_debrief_groups_by_dimension_and_keeps_private_notes_private(lesson: Lesson) -> None:
     made = populate(lesson)
     publish_storyboard(lesson.video)
-    mine = exports.debrief_sheet(lesson.coach, lesson.video.id)
+    mine = sheet.debrief_sheet(lesson.coach, lesson.video.id)
     assert [g.name for g in mine.groups] == ["Text complexity", "Discussion", "Other feedback"]
     assert [[i.id for i in g.items] for g in mine.groups] == [
         [made.tagged.id],
@@ -482,7 +482,7 @@ def test_debrief_groups_by_dimension_and_keeps_private_notes_private(lesson: Les
         ("Discussion", 1, None),
     ]
     assert mine.kinds == [("Strength", 1), ("Question", 1), ("Note", 1)]
-    theirs = exports.debrief_sheet(lesson.teacher, lesson.video.id)
+    theirs = sheet.debrief_sheet(lesson.teacher, lesson.video.id)
     assert [g.name for g in theirs.groups] == ["Text complexity", "Discussion"]
     assert theirs.total == 2
     assert downloads(lesson.coach) == ["debrief"]
@@ -650,13 +650,13 @@ def test_an_imported_document_cannot_speak_as_someone_else(
     (cue,) = webvtt.from_string(exports.export_vtt(lesson.teacher, lesson.video.id).text).captions
     assert json.loads(cue.text)["author"] == "Maya Chen"
     assert json.loads(cue.text)["imported_author_name"] == "Ana López"
-    sheet = exports.debrief_sheet(lesson.teacher, lesson.video.id)
-    item = sheet.groups[0].items[0]
+    page = sheet.debrief_sheet(lesson.teacher, lesson.video.id)
+    item = page.groups[0].items[0]
     assert (item.author, item.imported_mark) == (
         "Maya Chen",
         "Imported \u2014 originally by Ana López",
     )
-    assert sheet.coaches == ["Maya Chen"]  # a name in a document is not a coach of this lesson
+    assert page.coaches == ["Maya Chen"]  # a name in a document is not a coach of this lesson
     teacher = any_db_app.test_client()
     login(teacher, lesson.teacher)
     html = teacher.get(f"/videos/{lesson.video.id}/debrief").data.decode("utf-8")
@@ -664,11 +664,11 @@ def test_an_imported_document_cannot_speak_as_someone_else(
     assert spoofed not in html
 
     # The mark survives a round trip, whoever imports the exported document next.
-    doc, _ = exports.export_document(lesson.coach, lesson.video.id)
+    doc, _ = documents.export_document(lesson.coach, lesson.video.id)
     assert doc.annotations[0].author.name == "Maya Chen"
     assert doc.annotations[0].imported_author_name == "Ana López"
     target = make_video(lesson.teacher, title="Again")
-    (again,) = feedback.import_annotations(lesson.teacher, target.id, doc)
+    (again,) = documents.import_annotations(lesson.teacher, target.id, doc)
     assert (again.author_id, again.imported_author_name) == (lesson.teacher.id, "Ana López")
     assert [(r.author_id, r.imported_author_name) for r in again.replies] == [
         (lesson.teacher.id, spoofed)
@@ -726,9 +726,9 @@ def test_empty_lesson_exports(lesson: Lesson) -> None:
     assert (
         webvtt.from_string(exports.export_vtt(lesson.teacher, lesson.video.id).text).captions == []
     )
-    doc, _ = exports.export_document(lesson.teacher, lesson.video.id)
+    doc, _ = documents.export_document(lesson.teacher, lesson.video.id)
     assert doc.annotations == []
-    page = exports.debrief_sheet(lesson.teacher, lesson.video.id)
+    page = sheet.debrief_sheet(lesson.teacher, lesson.video.id)
     assert (page.total, page.groups, page.coaches) == (0, [], [])
 
 

@@ -13,8 +13,16 @@ from flask import Flask
 from app.accounts.models import Organization, User
 from app.core.errors import Forbidden, Invalid, NotFound
 from app.core.extensions import db
+from app.feedback import replies
 from app.feedback import service as feedback
-from app.feedback.service import AnnotationIn, AnnotationPatch, ReplyIn
+from app.feedback.models import Annotation
+from app.feedback.schemas import (
+    AnnotationIn,
+    AnnotationOut,
+    AnnotationPage,
+    AnnotationPatch,
+    ReplyIn,
+)
 from app.frameworks import service as frameworks
 from app.lessons import service as videos
 from tests.app.conftest import Lesson
@@ -34,7 +42,7 @@ def test_who_may_annotate(lesson: Lesson) -> None:
     with pytest.raises(Forbidden):
         feedback.create_annotation(lesson.viewer, lesson.video.id, note())
     with pytest.raises(Forbidden):
-        feedback.add_reply(lesson.viewer, by_coach.id, ReplyIn(body="me too"))
+        replies.add_reply(lesson.viewer, by_coach.id, ReplyIn(body="me too"))
     with pytest.raises(NotFound):
         feedback.create_annotation(lesson.outsider, lesson.video.id, note())
     with pytest.raises(NotFound):
@@ -73,7 +81,7 @@ def test_private_notes_stay_with_their_author(lesson: Lesson) -> None:
             feedback.get_annotation(other, private.id)
         assert private.id not in [a.id for a in feedback.all_annotations(other, lesson.video)]
     with pytest.raises(NotFound):
-        feedback.add_reply(lesson.teacher, private.id, ReplyIn(body="what pacing?"))
+        replies.add_reply(lesson.teacher, private.id, ReplyIn(body="what pacing?"))
     # Made private later: those who saw it learn it is gone, without its text.
     cursor = feedback.list_annotations(lesson.teacher, lesson.video.id).cursor
     feedback.update_annotation(lesson.coach, shared.id, AnnotationPatch(visibility="private"))
@@ -93,7 +101,7 @@ def test_tags_keep_the_framework_version_they_were_made_with(lesson: Lesson) -> 
     newer = frameworks.update_framework(
         lesson.coach, lesson.framework.id, frameworks.parse_spec(changed)
     )
-    out = feedback.AnnotationOut.of(feedback.get_annotation(lesson.teacher, tagged.id))
+    out = AnnotationOut.of(feedback.get_annotation(lesson.teacher, tagged.id))
     assert out.tag is not None
     assert (out.tag.framework_version, out.tag.dimension_name, out.tag.level_label) == (
         1,
@@ -158,17 +166,17 @@ def test_catch_up_returns_only_what_changed(lesson: Lesson) -> None:
     assert [a.id for a in rest.annotations] == [a.id for a in made[2:]]
     assert not rest.more
     cursor = rest.cursor
-    feedback.add_reply(lesson.teacher, made[0].id, ReplyIn(body="Thanks, I'll try it."))
+    replies.add_reply(lesson.teacher, made[0].id, ReplyIn(body="Thanks, I'll try it."))
     feedback.delete_annotation(lesson.coach, made[3].id)
     after = feedback.list_annotations(lesson.teacher, lesson.video.id, since=cursor)
     assert [a.id for a in after.annotations] == [made[0].id]
     assert [r.body for r in after.annotations[0].replies] == ["Thanks, I'll try it."]
     assert after.removed == [made[3].id]
     assert feedback.list_annotations(lesson.teacher, lesson.video.id, since=after.cursor) == (
-        feedback.AnnotationPage(annotations=[], removed=[], cursor=after.cursor, more=False)
+        AnnotationPage(annotations=[], removed=[], cursor=after.cursor, more=False)
     )
     # A deleted annotation keeps no text or replies.
-    gone = db.session.get(feedback.Annotation, made[3].id)
+    gone = db.session.get(Annotation, made[3].id)
     assert gone is not None
     assert gone.body == ""
     assert gone.replies == []
@@ -203,14 +211,14 @@ def test_concurrent_writers_get_distinct_ordered_change_numbers(
 
 def test_reply_threads_and_their_authors(lesson: Lesson) -> None:
     thread = feedback.create_annotation(lesson.coach, lesson.video.id, note())
-    feedback.add_reply(lesson.teacher, thread.id, ReplyIn(body="I *felt* rushed."))
-    thread = feedback.add_reply(lesson.coach, thread.id, ReplyIn(body="Try a **timer**."))
+    replies.add_reply(lesson.teacher, thread.id, ReplyIn(body="I *felt* rushed."))
+    thread = replies.add_reply(lesson.coach, thread.id, ReplyIn(body="Try a **timer**."))
     mine, theirs = thread.replies
     with pytest.raises(Forbidden):
-        feedback.update_reply(lesson.coach, thread.id, mine.id, ReplyIn(body="changed"))
-    feedback.update_reply(lesson.teacher, thread.id, mine.id, ReplyIn(body="I felt rushed."))
-    feedback.delete_reply(lesson.coach, thread.id, theirs.id)
-    out = feedback.AnnotationOut.of(feedback.get_annotation(lesson.viewer, thread.id))
+        replies.update_reply(lesson.coach, thread.id, mine.id, ReplyIn(body="changed"))
+    replies.update_reply(lesson.teacher, thread.id, mine.id, ReplyIn(body="I felt rushed."))
+    replies.delete_reply(lesson.coach, thread.id, theirs.id)
+    out = AnnotationOut.of(feedback.get_annotation(lesson.viewer, thread.id))
     assert [(r.author.name, r.body) for r in out.replies] == [("Ana López", "I felt rushed.")]
     assert out.replies[0].edited_at is not None
 

@@ -33,7 +33,9 @@ from app.core.storage import storage
 from app.debriefs import service as debriefs
 from app.debriefs.models import NoteKind
 from app.feedback import documents as annotation_exports
+from app.feedback import replies
 from app.feedback import service as feedback
+from app.feedback.schemas import AnnotationIn, ReplyIn
 from app.frameworks import service as frameworks
 from app.lessons import service as videos
 from app.lessons import uploads
@@ -388,10 +390,10 @@ class Scene:
         annotation = feedback.create_annotation(
             self._person("commenter"),
             self.lesson_id,
-            feedback.AnnotationIn(start_ms=2000, body="Wait time after the question."),
+            AnnotationIn(start_ms=2000, body="Wait time after the question."),
         )
-        thread = feedback.add_reply(
-            self._person("owner"), annotation.id, feedback.ReplyIn(body="I'll try it.")
+        thread = replies.add_reply(
+            self._person("owner"), annotation.id, ReplyIn(body="I'll try it.")
         )
         return annotation.id, thread.replies[-1].id
 
@@ -507,7 +509,7 @@ class Scene:
         """Return an annotations document (one annotation) to import into the lesson."""
         owner = self._person("owner")
         annotation = feedback.create_annotation(
-            owner, self.lesson_id, feedback.AnnotationIn(start_ms=5000, body="To import.")
+            owner, self.lesson_id, AnnotationIn(start_ms=5000, body="To import.")
         )
         out, _ = annotation_exports.export_document(owner, self.lesson_id)
         feedback.delete_annotation(owner, annotation.id)

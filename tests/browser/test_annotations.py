@@ -481,7 +481,8 @@ def test_a_thousand_annotations_render_fast(
 ) -> None:
     import time
 
-    from app.feedback.service import AnnotationIn, create_annotation
+    from app.feedback.schemas import AnnotationIn
+    from app.feedback.service import create_annotation
 
     video_id = ready_lesson(arrange, clip, "A much-discussed lesson")
     started = time.monotonic()

@@ -8,8 +8,9 @@ from playwright.sync_api import Browser, expect
 
 from app.accounts import service as accounts
 from app.core.extensions import db
+from app.feedback import replies
 from app.feedback import service as feedback
-from app.feedback.service import AnnotationIn, ReplyIn
+from app.feedback.schemas import AnnotationIn, ReplyIn
 from app.frameworks import service as frameworks
 from app.lessons import processing
 from app.lessons import service as videos
@@ -57,7 +58,7 @@ def arrange(server: LiveServer, source: Path) -> int:
             dimension_id=content.id,
             level_id=content.levels[2].id,
         )
-        feedback.add_reply(ana, hook, ReplyIn(body="Thank you! I borrowed it from Ben."))
+        replies.add_reply(ana, hook, ReplyIn(body="Thank you! I borrowed it from Ben."))
         note(
             MAYA,
             start_ms=13_000,
