@@ -150,12 +150,13 @@ def tokens() -> None:
 def tokens_create(email: str, name: str) -> None:
     """Create a personal API token for a person and print it (shown once)."""
     from app.accounts import service as accounts
+    from app.accounts import tokens as api_tokens
 
     with _context():
         user = accounts.find_user_by_email(email)
         if user is None or not user.active:
             raise click.ClickException(f"No active account {email}.")
-        _, raw = accounts.create_api_token(user, name)
+        _, raw = api_tokens.create_api_token(user, name)
     click.echo(raw)
 
 

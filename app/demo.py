@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import select
 
+from app.accounts import caseloads
 from app.accounts import service as accounts
 from app.accounts.models import Organization, Role, User
 from app.core.extensions import db
@@ -215,7 +216,7 @@ def seed_demo() -> bool:
         )
     for coach, teachers in CASELOADS.items():
         for teacher in teachers:
-            accounts.assign_coach(None, users[coach], users[teacher])
+            caseloads.assign_coach(None, users[coach], users[teacher])
     if current_app.config["DEMO_LESSONS"]:
         _seed_lessons(users)
     return True

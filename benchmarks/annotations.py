@@ -37,6 +37,7 @@ def prepare() -> tuple[int, list[str]]:
     personal token for each coach."""
     from app import create_app
     from app.accounts import service as accounts
+    from app.accounts import tokens as api_tokens
     from app.lessons import service as videos
 
     with create_app().app_context():
@@ -48,7 +49,7 @@ def prepare() -> tuple[int, list[str]]:
             videos.share_video(ana, video.id, email, "comment")
             coach = accounts.find_user_by_email(email)
             assert coach is not None
-            tokens.append(accounts.create_api_token(coach, "benchmark")[1])
+            tokens.append(api_tokens.create_api_token(coach, "benchmark")[1])
         return video.id, tokens
 
 

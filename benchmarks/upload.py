@@ -93,11 +93,12 @@ def main() -> None:
         url = server.url
         from app import create_app
         from app.accounts import service as accounts
+        from app.accounts import tokens as api_tokens
 
         with create_app().app_context():
             ana = accounts.find_user_by_email("ana.lopez@riverbend.example")
             assert ana is not None
-            token = accounts.create_api_token(ana, "benchmark")[1]
+            token = api_tokens.create_api_token(ana, "benchmark")[1]
         headers = {"Authorization": f"Bearer {token}", "Tus-Resumable": "1.0.0"}
         worker = web_worker_pid(server.pid)
         print(f"{args.gib:g} GiB to {url}, web worker pid {worker}")

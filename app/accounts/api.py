@@ -9,7 +9,9 @@ import secrets
 from flask import jsonify, url_for
 from flask_wtf.csrf import generate_csrf
 
+from app.accounts import passwords
 from app.accounts import service as accounts
+from app.accounts import tokens as api_tokens
 from app.accounts.jobs import ping
 from app.accounts.schemas import (
     LoginIn,
@@ -87,12 +89,12 @@ def me() -> Json:
     responses={400: "Your own password (change it on your account page)", 404: "No such person"},
 )
 def reset_password(user_id: int) -> Json:
-    user, code = accounts.reset_password(signed_in_user(), user_id)
+    user, code = passwords.reset_password(signed_in_user(), user_id)
     return jsonify(
         PasswordResetOut(
             user=UserOut.of(user),
             reset_url=url_for("web.password_reset", code=code, _external=True),
-            expires_in_days=accounts.RESET_DAYS,
+            expires_in_days=passwords.RESET_DAYS,
         ).model_dump(mode="json")
     )
 
@@ -100,7 +102,10 @@ def reset_password(user_id: int) -> Json:
 @operation(bp, "/tokens", "GET", summary="Your personal API tokens", response=TokenOut, many=True)
 def list_tokens() -> Json:
     return jsonify(
-        [TokenOut.of(t).model_dump(mode="json") for t in accounts.list_api_tokens(signed_in_user())]
+        [
+            TokenOut.of(t).model_dump(mode="json")
+            for t in api_tokens.list_api_tokens(signed_in_user())
+        ]
     )
 
 
@@ -114,7 +119,7 @@ def list_tokens() -> Json:
     status=201,
 )
 def create_token(body: TokenIn) -> Json:
-    token, raw = accounts.create_api_token(signed_in_user(), body.name)
+    token, raw = api_tokens.create_api_token(signed_in_user(), body.name)
     return jsonify(
         TokenCreatedOut(**TokenOut.of(token).model_dump(), token=raw).model_dump(mode="json")
     ), 201
@@ -122,7 +127,7 @@ def create_token(body: TokenIn) -> Json:
 
 @operation(bp, "/tokens/<int:token_id>", "DELETE", summary="Revoke one of your tokens", status=204)
 def revoke_token(token_id: int) -> Json:
-    accounts.revoke_api_token(signed_in_user(), token_id)
+    api_tokens.revoke_api_token(signed_in_user(), token_id)
     return "", 204
 
 

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.exceptions import Forbidden, Unauthorized
 
 from app.accounts import service as accounts
+from app.accounts import tokens as api_tokens
 from app.accounts.models import User
 from app.core import audit
 from app.core.extensions import csrf, login_manager
@@ -156,7 +157,7 @@ def _before_request() -> None:
     if raw is not None:
         # A token request is that token's user alone: any cookie is ignored, none is created,
         # and no CSRF token is needed since browsers never send a bearer token on their own.
-        user = accounts.user_for_api_token(raw)
+        user = api_tokens.user_for_api_token(raw)
         if user is None:
             raise Unauthorized("This API token is not valid, or has been revoked.")
         login_manager._update_request_context_with_user(user)

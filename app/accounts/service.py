@@ -1,4 +1,4 @@
-"""People: passwords, logins, API tokens, invitations, caseloads and districts."""
+"""People: passwords, logins and districts (invitations, caseloads, resets, tokens: beside it)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from app.accounts import login_attempts
 from app.accounts.models import (
     ApiToken,
-    CoachAssignment,
-    Invitation,
     LoginSession,
     Organization,
     Role,
@@ -30,8 +27,6 @@ from app.core.db import utcnow
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.extensions import db
 from app.frameworks import service as frameworks
-from app.frameworks.models import Framework, FrameworkStatus
-from app.lessons.models import Video
 
 _hashers: dict[tuple[int, int], PasswordHasher] = {}
 _dummy_hashes: dict[tuple[int, int], str] = {}
@@ -56,7 +51,6 @@ def _dummy_hash() -> str:
 
 MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "loupe_"  # noqa: S105  (a public marker that makes leaked tokens easy to scan for)
-INVITATION_DAYS = 14
 
 
 def normalise_email(raw: object, field: str = "email") -> str:
@@ -79,7 +73,8 @@ def hash_password(password: str) -> str:
     return _hasher().hash(password)
 
 
-def _role(raw: object) -> Role:
+def parse_role(raw: object) -> Role:
+    """Return the role a form or body names, or raise Invalid."""
     try:
         return Role(str(raw))
     except ValueError as exc:
@@ -162,7 +157,8 @@ def end_login_session(session_id: object, user: User | None) -> None:
     db.session.commit()
 
 
-def _end_all_login_sessions(user: User, keep: str | None = None) -> None:
+def end_all_login_sessions(user: User, keep: str | None = None) -> None:
+    """End every open login session of the person (but `keep`)."""
     for login in db.session.scalars(
         select(LoginSession).where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
     ):
@@ -170,7 +166,7 @@ def _end_all_login_sessions(user: User, keep: str | None = None) -> None:
             login.ended_at = utcnow()
 
 
-def _revoke_all_api_tokens(user: User) -> int:
+def revoke_all_api_tokens(user: User) -> int:
     """Revoke every live token of the person; return how many there were."""
     tokens = list(
         db.session.scalars(
@@ -225,7 +221,7 @@ def create_user(
     if actor is not None and not policy.may_manage_district(actor, organization.id):
         raise Forbidden("Only an administrator of this district can add people.")
     email = normalise_email(email)
-    role = _role(role)
+    role = parse_role(role)
     if find_user_by_email(email):
         raise Conflict("An account with this email exists.", field="email")
     user = User(
@@ -250,7 +246,8 @@ def create_user(
     return user
 
 
-def _managed_user(actor: User, user_id: int) -> User:
+def managed_user(actor: User, user_id: int) -> User:
+    """Return a person of the administrator's district, or raise NotFound."""
     user = db.session.get(User, user_id)
     if user is None or not policy.may_manage_district(actor, user.organization_id):
         raise NotFound("No such person in your district.")
@@ -259,15 +256,15 @@ def _managed_user(actor: User, user_id: int) -> User:
 
 def set_active(actor: User, user_id: int, active: bool) -> User:
     """Activate or deactivate an account; deactivation ends its sessions at once."""
-    user = _managed_user(actor, user_id)
+    user = managed_user(actor, user_id)
     if user.id == actor.id and not active:
         raise Invalid("You cannot deactivate your own account.", field="active")
     # Every lesson they may watch now is a lesson whose open channels may have to close.
     watched = [] if active else [v.id for v in db.session.scalars(policy.visible_videos(user))]
     user.active = active
     if not active:
-        _end_all_login_sessions(user)
-        _revoke_all_api_tokens(user)
+        end_all_login_sessions(user)
+        revoke_all_api_tokens(user)
     audit.record(
         "user.activated" if active else "user.deactivated",
         actor=actor,
@@ -281,8 +278,8 @@ def set_active(actor: User, user_id: int, active: bool) -> User:
 
 def set_role(actor: User, user_id: int, role: str) -> User:
     """Change a person's role in the district."""
-    user = _managed_user(actor, user_id)
-    new_role = _role(role)
+    user = managed_user(actor, user_id)
+    new_role = parse_role(role)
     if user.id == actor.id and new_role != Role.ADMIN:
         raise Invalid("You cannot remove your own administrator role.", field="role")
     old = user.role
@@ -316,8 +313,8 @@ def change_password(
     except (VerificationError, InvalidHashError) as exc:
         raise Invalid("The current password is not right.", field="current_password") from exc
     user.password_hash = hash_password(new)
-    _end_all_login_sessions(user, keep=keep_session)
-    revoked = _revoke_all_api_tokens(user) if revoke_tokens else 0
+    end_all_login_sessions(user, keep=keep_session)
+    revoked = revoke_all_api_tokens(user) if revoke_tokens else 0
     audit.record(
         "user.password_changed",
         actor=user,
@@ -327,71 +324,6 @@ def change_password(
     )
     db.session.commit()
     return revoked
-
-
-# --- password resets by an administrator ------------------------------------------------------
-
-RESET_DAYS = 3
-_RESET_SALT = "loupe.password-reset"
-# Not an argon2 hash, so no password matches it until the person chooses a new one.
-_RESET_MARK = "reset:"
-
-
-def _reset_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_RESET_SALT)
-
-
-def _password_fingerprint(user: User) -> str:
-    # The link is bound to the password state it was made for: once a new password is set
-    # (or another reset made), the fingerprint changes and the link is dead, so it works once.
-    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:24]
-
-
-def reset_password(actor: User, user_id: int) -> tuple[User, str]:
-    """Reset a person's password by an administrator: every session and token of theirs ends.
-
-    Returns the person and the secret code of a one-time link to choose a new password.
-    """
-    user = _managed_user(actor, user_id)
-    if user.id == actor.id:
-        raise Invalid("Change your own password on your account page.", field="user_id")
-    user.password_hash = _RESET_MARK + secrets.token_hex(16)
-    _end_all_login_sessions(user)
-    revoked = _revoke_all_api_tokens(user)
-    audit.record(
-        "user.password_reset",
-        actor=actor,
-        object_type="user",
-        object_id=user.id,
-        tokens_revoked=revoked,
-    )
-    db.session.commit()
-    code = _reset_serializer().dumps({"u": user.id, "p": _password_fingerprint(user)})
-    return user, code
-
-
-def open_password_reset(code: str) -> User:
-    """Return the person a reset link code is for, or raise NotFound if it is not valid."""
-    gone = NotFound(
-        "This password link is not valid any more. Ask your administrator for a new one."
-    )
-    try:
-        data = _reset_serializer().loads(code, max_age=RESET_DAYS * 24 * 3600)
-    except BadData as exc:
-        raise gone from exc
-    user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
-    if user is None or not user.active or data.get("p") != _password_fingerprint(user):
-        raise gone
-    return user
-
-
-def complete_password_reset(code: str, password: str) -> User:
-    """Set the new password chosen through a reset link (which then stops working)."""
-    user = open_password_reset(code)
-    user.password_hash = hash_password(password)
-    audit.record("user.password_reset_completed", actor=user, object_type="user", object_id=user.id)
-    db.session.commit()
-    return user
 
 
 def district_users(actor: User) -> list[User]:
@@ -407,287 +339,6 @@ def district_users(actor: User) -> list[User]:
     )
 
 
-# --- API tokens -------------------------------------------------------------------------------
-
-
-def _token_digest(raw: str) -> str:
+def token_digest(raw: str) -> str:
+    """Return the digest a token or link code is stored and looked up by."""
     return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def create_api_token(user: User, name: str) -> tuple[ApiToken, str]:
-    """Create a personal API token; the plain token is returned once and never stored."""
-    name = (name or "").strip()
-    if not name:
-        raise Invalid(
-            "Give the token a name, such as the script or software using it.", field="name"
-        )
-    if len(name) > 100:
-        raise Invalid("Token names are at most 100 characters.", field="name")
-    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, name=name, prefix=raw[:12], token_hash=_token_digest(raw))
-    db.session.add(token)
-    db.session.flush()
-    audit.record("token.created", actor=user, object_type="api_token", object_id=token.id)
-    db.session.commit()
-    return token, raw
-
-
-def user_for_api_token(raw: str) -> User | None:
-    """Return the active owner of an unrevoked token, or None."""
-    if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
-        return None
-    token = db.session.scalars(
-        select(ApiToken).where(ApiToken.token_hash == _token_digest(raw))
-    ).first()
-    if token is None or token.revoked_at is not None or not token.user.active:
-        return None
-    now = utcnow()
-    # Written at most once a minute, so scripts polling the API do not write on every call.
-    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
-        token.last_used_at = now
-        db.session.commit()
-    return token.user
-
-
-def list_api_tokens(user: User) -> list[ApiToken]:
-    """Return the user's tokens, newest first."""
-    return list(
-        db.session.scalars(
-            select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
-        )
-    )
-
-
-def revoke_api_token(user: User, token_id: int) -> None:
-    """Revoke one of the user's own tokens."""
-    token = db.session.get(ApiToken, token_id)
-    if token is None or token.user_id != user.id:
-        raise NotFound("No such token.")
-    if token.revoked_at is None:
-        token.revoked_at = utcnow()
-        audit.record("token.revoked", actor=user, object_type="api_token", object_id=token.id)
-        db.session.commit()
-
-
-# --- invitations ------------------------------------------------------------------------------
-
-
-def invite(actor: User, email: str, role: str) -> tuple[Invitation, str]:
-    """Invite a person to the admin's district; returns the invitation and its secret link code."""
-    if not policy.may_manage_district(actor, actor.organization_id):
-        raise Forbidden("Only an administrator can invite people.")
-    email = normalise_email(email)
-    new_role = _role(role)
-    if find_user_by_email(email):
-        raise Conflict("An account with this email exists.", field="email")
-    code = secrets.token_urlsafe(24)
-    invitation = Invitation(
-        organization_id=actor.organization_id,
-        email=email,
-        role=new_role,
-        token_hash=_token_digest(code),
-        invited_by_id=actor.id,
-        expires_at=utcnow() + timedelta(days=INVITATION_DAYS),
-    )
-    db.session.add(invitation)
-    db.session.flush()
-    audit.record(
-        "invitation.created",
-        actor=actor,
-        object_type="invitation",
-        object_id=invitation.id,
-        role=new_role.value,
-    )
-    db.session.commit()
-    return invitation, code
-
-
-def open_invitation(code: str) -> Invitation:
-    """Return the pending invitation behind a link code, or raise NotFound."""
-    invitation = db.session.scalars(
-        select(Invitation).where(Invitation.token_hash == _token_digest(code))
-    ).first()
-    if (
-        invitation is None
-        or invitation.accepted_at is not None
-        or invitation.revoked_at is not None
-        or invitation.expires_at < utcnow()
-    ):
-        raise NotFound(
-            "This invitation link is not valid any more. Ask your administrator for a new one."
-        )
-    return invitation
-
-
-def accept_invitation(code: str, name: str, password: str) -> User:
-    """Create the invited person's account."""
-    invitation = open_invitation(code)
-    if not name.strip():
-        raise Invalid("Please give your name.", field="name")
-    if find_user_by_email(invitation.email):
-        raise Conflict("An account with this email exists.", field="email")
-    user = User(
-        organization_id=invitation.organization_id,
-        email=invitation.email,
-        name=name.strip()[:200],
-        role=invitation.role,
-        password_hash=hash_password(password),
-    )
-    db.session.add(user)
-    invitation.accepted_at = utcnow()
-    db.session.flush()
-    audit.record(
-        "invitation.accepted", actor=user, object_type="invitation", object_id=invitation.id
-    )
-    db.session.commit()
-    return user
-
-
-def pending_invitations(actor: User) -> list[Invitation]:
-    """Return the district's invitations still waiting for an answer."""
-    if not policy.may_manage_district(actor, actor.organization_id):
-        raise Forbidden("Only administrators see invitations.")
-    return list(
-        db.session.scalars(
-            select(Invitation)
-            .where(
-                Invitation.organization_id == actor.organization_id,
-                Invitation.accepted_at.is_(None),
-                Invitation.revoked_at.is_(None),
-                Invitation.expires_at > utcnow(),
-            )
-            .order_by(Invitation.id.desc())
-        )
-    )
-
-
-def revoke_invitation(actor: User, invitation_id: int) -> None:
-    """Withdraw a pending invitation."""
-    invitation = db.session.get(Invitation, invitation_id)
-    if invitation is None or not policy.may_manage_district(actor, invitation.organization_id):
-        raise NotFound("No such invitation.")
-    invitation.revoked_at = utcnow()
-    audit.record(
-        "invitation.revoked", actor=actor, object_type="invitation", object_id=invitation.id
-    )
-    db.session.commit()
-
-
-# --- caseloads --------------------------------------------------------------------------------
-
-
-def assign_coach(
-    actor: User | None, coach: User, teacher: User, *, framework_id: int | None = None
-) -> CoachAssignment:
-    """Put a teacher on a coach's caseload (by an admin of their district, or the system).
-
-    The framework, if named, is the one this relationship's feedback uses; assigning again
-    changes it.
-    """
-    if actor is not None and not policy.may_manage_district(actor, coach.organization_id):
-        raise Forbidden("Only an administrator of this district manages caseloads.")
-    if coach.organization_id != teacher.organization_id:
-        raise Invalid("Coach and teacher must belong to the same district.", field="teacher_id")
-    if coach.role != Role.COACH:
-        raise Invalid("Only coaches have caseloads.", field="coach_id")
-    if teacher.role != Role.TEACHER:
-        raise Invalid("Only teachers can be on a caseload.", field="teacher_id")
-    existing = db.session.scalars(
-        select(CoachAssignment).where(
-            CoachAssignment.coach_id == coach.id, CoachAssignment.teacher_id == teacher.id
-        )
-    ).first()
-    if framework_id is not None:
-        framework = db.session.get(Framework, framework_id)
-        if (
-            framework is None
-            or framework.organization_id != coach.organization_id
-            or framework.status == FrameworkStatus.DRAFT
-        ):
-            raise Invalid("No such published framework in your district.", field="framework_id")
-    if existing:
-        if existing.framework_id != framework_id:
-            existing.framework_id = framework_id
-            db.session.commit()
-        return existing
-    assignment = CoachAssignment(
-        coach_id=coach.id,
-        teacher_id=teacher.id,
-        created_by_id=actor.id if actor else None,
-        framework_id=framework_id,
-    )
-    db.session.add(assignment)
-    db.session.flush()
-    audit.record(
-        "assignment.created",
-        actor=actor,
-        object_type="coach_assignment",
-        object_id=assignment.id,
-        organization_id=coach.organization_id,
-        coach_id=coach.id,
-        teacher_id=teacher.id,
-    )
-    db.session.commit()
-    return assignment
-
-
-def unassign_coach(actor: User, assignment_id: int) -> None:
-    """Take a teacher off a coach's caseload."""
-    assignment = db.session.get(CoachAssignment, assignment_id)
-    if assignment is None or not policy.may_manage_district(
-        actor, assignment.coach.organization_id
-    ):
-        raise NotFound("No such assignment.")
-    audit.record(
-        "assignment.removed",
-        actor=actor,
-        object_type="coach_assignment",
-        object_id=assignment.id,
-        coach_id=assignment.coach_id,
-        teacher_id=assignment.teacher_id,
-    )
-    coach_id, teacher_id = assignment.coach_id, assignment.teacher_id
-    db.session.delete(assignment)
-    db.session.commit()
-    # Caseloads grant no lesson by themselves today; the re-check keeps that true if they do.
-    access_shrank(
-        db.session.scalars(select(Video.id).where(Video.owner_id == teacher_id)), [coach_id]
-    )
-
-
-def district_assignments(actor: User) -> list[CoachAssignment]:
-    """Return every caseload entry of the admin's district."""
-    if not policy.may_manage_district(actor, actor.organization_id):
-        raise Forbidden("Only administrators see every caseload.")
-    return list(
-        db.session.scalars(
-            select(CoachAssignment)
-            .join(User, CoachAssignment.coach_id == User.id)
-            .where(User.organization_id == actor.organization_id)
-            .order_by(CoachAssignment.coach_id, CoachAssignment.teacher_id)
-        )
-    )
-
-
-def caseload(coach: User) -> list[User]:
-    """Return the teachers on a coach's caseload."""
-    return list(
-        db.session.scalars(
-            select(User)
-            .join(CoachAssignment, CoachAssignment.teacher_id == User.id)
-            .where(CoachAssignment.coach_id == coach.id, User.active.is_(True))
-            .order_by(func.lower(User.name))
-        )
-    )
-
-
-def coaches_of(teacher: User) -> list[User]:
-    """Return the coaches whose caseload includes the teacher."""
-    return list(
-        db.session.scalars(
-            select(User)
-            .join(CoachAssignment, CoachAssignment.coach_id == User.id)
-            .where(CoachAssignment.teacher_id == teacher.id, User.active.is_(True))
-            .order_by(func.lower(User.name))
-        )
-    )

@@ -18,7 +18,9 @@ from flask import (
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from app.accounts import caseloads, invitations, passwords
 from app.accounts import service as accounts
+from app.accounts import tokens as api_tokens
 from app.accounts.models import Role, User
 from app.accounts.security import (
     LOGIN_LIMIT_SCOPE,
@@ -96,7 +98,7 @@ def home() -> str:
     shared = [v for v in visible if v.owner_id != me.id]
     meetings = _home_debriefs(me)
     if me.role == Role.COACH:
-        teachers = accounts.caseload(me)
+        teachers = caseloads.caseload(me)
         by_teacher = {t.id: [v for v in shared if v.owner_id == t.id] for t in teachers}
         return render_template(
             "coach_home.html",
@@ -110,7 +112,7 @@ def home() -> str:
         "teacher_home.html",
         videos=own,
         shared=shared,
-        coaches=accounts.coaches_of(me),
+        coaches=caseloads.coaches_of(me),
         debriefs=meetings,
     )
 
@@ -128,7 +130,7 @@ def _home_debriefs(me: User) -> dict[str, list[dict[str, Any]]]:
 @signed_in
 def account() -> str:
     """Show one's account and personal API tokens."""
-    tokens = accounts.list_api_tokens(signed_in_user())
+    tokens = api_tokens.list_api_tokens(signed_in_user())
     return render_template(
         "account.html",
         tokens=tokens,
@@ -178,12 +180,12 @@ def admin_page() -> str:
         people=people,
         coaches=[p for p in people if p.role == Role.COACH and p.active],
         teachers=[p for p in people if p.role == Role.TEACHER and p.active],
-        assignments=accounts.district_assignments(me),
-        invitations=accounts.pending_invitations(me),
+        assignments=caseloads.district_assignments(me),
+        invitations=invitations.pending_invitations(me),
         frameworks=frameworks.list_frameworks(me),
         new_link=request.args.get("link"),
         reset_link=request.args.get("reset_link"),
-        reset_days=accounts.RESET_DAYS,
+        reset_days=passwords.RESET_DAYS,
     )
 
 
@@ -261,7 +263,7 @@ def admin_reset_password(user_id: int) -> Response:
     """Reset someone's password: their sessions and tokens end; the page shows their link."""
     me = _admin()
     try:
-        user, code = accounts.reset_password(me, user_id)
+        user, code = passwords.reset_password(me, user_id)
     except ServiceError as exc:
         flash(exc.message, "error")
         return redirect(url_for("web.admin"))
@@ -280,7 +282,7 @@ def admin_invite() -> Response:
     """Invite someone; the page shows the link to send them."""
     me = _admin()
     try:
-        invitation, code = accounts.invite(
+        invitation, code = invitations.invite(
             me, request.form.get("email", ""), request.form.get("role", "")
         )
     except ServiceError as exc:
@@ -297,7 +299,7 @@ def admin_revoke_invitation(invitation_id: int) -> Response:
     me = _admin()
 
     def withdraw() -> str:
-        accounts.revoke_invitation(me, invitation_id)
+        invitations.revoke_invitation(me, invitation_id)
         return "Invitation withdrawn."
 
     return _admin_action(withdraw)
@@ -320,7 +322,7 @@ def admin_assign() -> Response:
         ):
             raise ServiceError("Choose a coach and a teacher of your district.", field="coach_id")
         framework_id = _form_int("framework_id") if request.form.get("framework_id") else None
-        accounts.assign_coach(me, coach, teacher, framework_id=framework_id)
+        caseloads.assign_coach(me, coach, teacher, framework_id=framework_id)
         return f"{teacher.name} is on {coach.name}'s caseload."
 
     return _admin_action(assign)
@@ -333,7 +335,7 @@ def admin_unassign(assignment_id: int) -> Response:
     me = _admin()
 
     def unassign() -> str:
-        accounts.unassign_coach(me, assignment_id)
+        caseloads.unassign_coach(me, assignment_id)
         return "Removed from the caseload."
 
     return _admin_action(unassign)
@@ -345,16 +347,16 @@ def admin_unassign(assignment_id: int) -> Response:
 @bp.get("/invite/<code>")
 def invitation(code: str) -> str:
     """Show the form to accept an invitation."""
-    inv = accounts.open_invitation(code)
+    inv = invitations.open_invitation(code)
     return render_template("invite.html", invitation=inv, code=code)
 
 
 @bp.post("/invite/<code>")
 def invitation_accept(code: str) -> str | Response | tuple[str, int]:
     """Create the invited account and sign in."""
-    inv = accounts.open_invitation(code)
+    inv = invitations.open_invitation(code)
     try:
-        user = accounts.accept_invitation(
+        user = invitations.accept_invitation(
             code, request.form.get("name", ""), request.form.get("password", "")
         )
     except ServiceError as exc:
@@ -366,16 +368,16 @@ def invitation_accept(code: str) -> str | Response | tuple[str, int]:
 @bp.get("/reset/<code>")
 def password_reset(code: str) -> str:
     """Show the form to choose a new password after an administrator's reset."""
-    user = accounts.open_password_reset(code)
+    user = passwords.open_password_reset(code)
     return render_template("reset_password.html", person=user)
 
 
 @bp.post("/reset/<code>")
 def password_reset_post(code: str) -> str | Response | tuple[str, int]:
     """Set the new password and sign in."""
-    user = accounts.open_password_reset(code)
+    user = passwords.open_password_reset(code)
     try:
-        user = accounts.complete_password_reset(code, request.form.get("password", ""))
+        user = passwords.complete_password_reset(code, request.form.get("password", ""))
     except ServiceError as exc:
         return render_template("reset_password.html", person=user, error=exc.message), 400
     start_session(user)

@@ -11,7 +11,7 @@ from flask import (
     url_for,
 )
 
-from app.accounts import service as accounts
+from app.accounts import caseloads
 from app.accounts.security import (
     signed_in,
     signed_in_user,
@@ -40,7 +40,7 @@ def live_new() -> str:
         "live_go.html",
         whip_url=url_for("live.whip", _external=True),
         ice_servers=_live_ice(),
-        coaches=accounts.coaches_of(me),
+        coaches=caseloads.coaches_of(me),
         me={"id": me.id, "name": me.name, "role": me.role.value},
     )
 

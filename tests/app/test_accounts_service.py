@@ -8,7 +8,9 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 
+from app.accounts import caseloads, invitations, passwords
 from app.accounts import service as accounts
+from app.accounts import tokens as api_tokens
 from app.accounts.models import Invitation, LoginSession, Organization, Role, User
 from app.core.audit_models import AuditChangeError, AuditEvent
 from app.core.db import utcnow
@@ -98,48 +100,48 @@ def test_caseloads(
         make_user("coach", org=home),
         make_user("teacher", org=home),
     )
-    first = accounts.assign_coach(admin, coach, teacher)
-    assert accounts.assign_coach(admin, coach, teacher).id == first.id  # idempotent
-    assert accounts.caseload(coach) == [teacher]
-    assert accounts.coaches_of(teacher) == [coach]
+    first = caseloads.assign_coach(admin, coach, teacher)
+    assert caseloads.assign_coach(admin, coach, teacher).id == first.id  # idempotent
+    assert caseloads.caseload(coach) == [teacher]
+    assert caseloads.coaches_of(teacher) == [coach]
     with pytest.raises(Invalid):
-        accounts.assign_coach(admin, teacher, coach)
+        caseloads.assign_coach(admin, teacher, coach)
     with pytest.raises(Invalid):
-        accounts.assign_coach(admin, coach, make_user("teacher", org=away))
+        caseloads.assign_coach(admin, coach, make_user("teacher", org=away))
     with pytest.raises(Forbidden):
-        accounts.assign_coach(make_user("admin", org=away), coach, teacher)
+        caseloads.assign_coach(make_user("admin", org=away), coach, teacher)
     with pytest.raises(NotFound):
-        accounts.unassign_coach(make_user("admin", org=away), first.id)
-    accounts.unassign_coach(admin, first.id)
-    assert accounts.caseload(coach) == []
+        caseloads.unassign_coach(make_user("admin", org=away), first.id)
+    caseloads.unassign_coach(admin, first.id)
+    assert caseloads.caseload(coach) == []
 
 
 def test_invitations(app: Flask, make_user: Callable[..., User]) -> None:
     admin = make_user("admin")
-    invitation, code = accounts.invite(admin, "Coach.New@School.example", "coach")
-    assert accounts.open_invitation(code).id == invitation.id
+    invitation, code = invitations.invite(admin, "Coach.New@School.example", "coach")
+    assert invitations.open_invitation(code).id == invitation.id
     assert code not in invitation.token_hash
-    user = accounts.accept_invitation(code, "Casey New", "a long enough password")
+    user = invitations.accept_invitation(code, "Casey New", "a long enough password")
     assert (user.email, user.role, user.organization_id) == (
         "coach.new@school.example",
         Role.COACH,
         admin.organization_id,
     )
     with pytest.raises(NotFound):
-        accounts.accept_invitation(code, "Again", "a long enough password")
+        invitations.accept_invitation(code, "Again", "a long enough password")
 
-    late, late_code = accounts.invite(admin, "late@school.example", "teacher")
+    late, late_code = invitations.invite(admin, "late@school.example", "teacher")
     late.expires_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
     with pytest.raises(NotFound):
-        accounts.open_invitation(late_code)
-    withdrawn, withdrawn_code = accounts.invite(admin, "gone@school.example", "teacher")
-    accounts.revoke_invitation(admin, withdrawn.id)
+        invitations.open_invitation(late_code)
+    withdrawn, withdrawn_code = invitations.invite(admin, "gone@school.example", "teacher")
+    invitations.revoke_invitation(admin, withdrawn.id)
     with pytest.raises(NotFound):
-        accounts.open_invitation(withdrawn_code)
-    assert accounts.pending_invitations(admin) == []
+        invitations.open_invitation(withdrawn_code)
+    assert invitations.pending_invitations(admin) == []
     with pytest.raises(Forbidden):
-        accounts.invite(make_user("coach"), "x@school.example", "teacher")
+        invitations.invite(make_user("coach"), "x@school.example", "teacher")
     assert db.session.query(Invitation).count() == 3
 
 
@@ -168,22 +170,22 @@ def test_password_change_revokes_tokens_only_when_chosen(
     app: Flask, make_user: Callable[..., User]
 ) -> None:
     user = make_user()
-    _, kept = accounts.create_api_token(user, "OBS on the classroom laptop")
+    _, kept = api_tokens.create_api_token(user, "OBS on the classroom laptop")
     assert (
         accounts.change_password(user, PASSWORD, "a second long passphrase", revoke_tokens=False)
         == 0
     )
-    assert accounts.user_for_api_token(kept) == user
+    assert api_tokens.user_for_api_token(kept) == user
 
-    _, other = accounts.create_api_token(user, "grading script")
+    _, other = api_tokens.create_api_token(user, "grading script")
     assert (
         accounts.change_password(
             user, "a second long passphrase", "a third long passphrase", revoke_tokens=True
         )
         == 2
     )
-    assert accounts.user_for_api_token(kept) is None
-    assert accounts.user_for_api_token(other) is None
+    assert api_tokens.user_for_api_token(kept) is None
+    assert api_tokens.user_for_api_token(other) is None
     changes = db.session.query(AuditEvent).filter(AuditEvent.action == "user.password_changed")
     assert [e.detail.get("tokens_revoked") for e in changes.order_by(AuditEvent.id)] == [0, 2]
 
@@ -192,39 +194,39 @@ def test_admin_password_reset_ends_sessions_and_tokens(
     app: Flask, district: Callable[..., Organization], make_user: Callable[..., User]
 ) -> None:
     admin, teacher = make_user("admin"), make_user("teacher")
-    _, token = accounts.create_api_token(teacher, "grading script")
+    _, token = api_tokens.create_api_token(teacher, "grading script")
     accounts.open_login_session(teacher, "127.0.0.1", "laptop")
     assert live_sessions(teacher) == 1
 
-    person, code = accounts.reset_password(admin, teacher.id)
+    person, code = passwords.reset_password(admin, teacher.id)
     assert person == teacher
-    assert accounts.user_for_api_token(token) is None
+    assert api_tokens.user_for_api_token(token) is None
     assert live_sessions(teacher) == 0
     assert accounts.authenticate(teacher.email, PASSWORD) is None  # the old password is gone
-    assert accounts.open_password_reset(code) == teacher
+    assert passwords.open_password_reset(code) == teacher
 
     # The link works once, for a password that meets the rules.
     with pytest.raises(Invalid):
-        accounts.complete_password_reset(code, "short")
-    accounts.complete_password_reset(code, "a fresh long passphrase")
+        passwords.complete_password_reset(code, "short")
+    passwords.complete_password_reset(code, "a fresh long passphrase")
     assert accounts.authenticate(teacher.email, "a fresh long passphrase") == teacher
     with pytest.raises(NotFound):
-        accounts.complete_password_reset(code, "another long passphrase")
+        passwords.complete_password_reset(code, "another long passphrase")
     # A newer reset kills an older link; a tampered or foreign link is refused.
-    _, first = accounts.reset_password(admin, teacher.id)
-    _, second = accounts.reset_password(admin, teacher.id)
+    _, first = passwords.reset_password(admin, teacher.id)
+    _, second = passwords.reset_password(admin, teacher.id)
     with pytest.raises(NotFound):
-        accounts.open_password_reset(first)
+        passwords.open_password_reset(first)
     with pytest.raises(NotFound):
-        accounts.open_password_reset(second[:-2] + "xx")
-    assert accounts.open_password_reset(second) == teacher
+        passwords.open_password_reset(second[:-2] + "xx")
+    assert passwords.open_password_reset(second) == teacher
 
     # Only an administrator of the person's district, and not for their own password.
     outsider = make_user("admin", org=district("elsewhere"))
     for actor in (outsider, make_user("coach"), teacher):
         with pytest.raises(NotFound):
-            accounts.reset_password(actor, admin.id if actor is teacher else teacher.id)
+            passwords.reset_password(actor, admin.id if actor is teacher else teacher.id)
     with pytest.raises(Invalid):
-        accounts.reset_password(admin, admin.id)
+        passwords.reset_password(admin, admin.id)
     resets = db.session.query(AuditEvent).filter(AuditEvent.action == "user.password_reset")
     assert [(e.actor_id, e.object_id) for e in resets] == [(admin.id, str(teacher.id))] * 3

@@ -305,13 +305,13 @@ def test_api_round_trip_and_errors(lesson: Lesson, any_db_app: Flask) -> None:
 def test_the_framework_comes_from_the_video_then_the_caseload_then_the_district(
     lesson: Lesson, any_db_app: Flask
 ) -> None:
-    from app.accounts import service as accounts
+    from app.accounts import caseloads
 
     published = frameworks.list_frameworks(lesson.coach)
     five = next(f for f in published if f.builtin == "loupe-five")
     glow = next(f for f in published if f.builtin == "glow-grow")
     assert feedback.framework_for(lesson.video, lesson.coach) == five
-    accounts.assign_coach(None, lesson.coach, lesson.teacher, framework_id=lesson.framework.id)
+    caseloads.assign_coach(None, lesson.coach, lesson.teacher, framework_id=lesson.framework.id)
     assert feedback.framework_for(lesson.video, lesson.coach) == lesson.framework
     assert feedback.framework_for(lesson.video, lesson.viewer) == five  # not their caseload
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from app.accounts import service as accounts
+from app.accounts import tokens as api_tokens
 from app.accounts.models import Role
 from tests.conftest import PASSWORD, LiveServer, start_server, stop_server
 
@@ -55,7 +56,7 @@ def throwaway_token(server: LiveServer) -> str:
             password=PASSWORD,
             name="Fuzz Teacher",
         )
-        return accounts.create_api_token(teacher, "schemathesis")[1]
+        return api_tokens.create_api_token(teacher, "schemathesis")[1]
 
 
 def fuzz(server: LiveServer, workdir: Path, *filters: str) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from app.accounts import login_attempts
 from app.accounts import service as accounts
+from app.accounts import tokens as api_tokens
 from app.accounts.models import LoginSession, User
 from app.core.audit_models import AuditEvent
 from app.core.errors import TooManyAttempts
@@ -160,7 +161,7 @@ def test_bearer_tokens(client: FlaskClient, make_user: Callable[..., User]) -> N
     assert fresh.get("/api/me", headers={"Authorization": "Bearer loupe_nope"}).status_code == 401
     assert fresh.delete(f"/api/tokens/{created['id']}", headers=bearer).status_code == 204
     assert fresh.get("/api/me", headers=bearer).status_code == 401
-    listed = accounts.list_api_tokens(user)
+    listed = api_tokens.list_api_tokens(user)
     assert [t.name for t in listed] == ["second", "OBS"]
     assert listed[1].revoked_at is not None
 
@@ -169,10 +170,10 @@ def test_cli_style_token_is_stored_only_as_a_hash(
     app: Flask, make_user: Callable[..., User]
 ) -> None:
     user = make_user()
-    token, raw = accounts.create_api_token(user, "cli")
+    token, raw = api_tokens.create_api_token(user, "cli")
     assert raw not in token.token_hash
     assert token.prefix == raw[:12]
-    assert accounts.user_for_api_token(raw) == user
+    assert api_tokens.user_for_api_token(raw) == user
 
 
 def test_login_rate_limit(tmp_path: Path) -> None:

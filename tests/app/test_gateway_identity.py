@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from app.accounts import service as accounts
+from app.accounts import tokens as api_tokens
 from app.accounts.models import User
 from app.core.extensions import db
 from app.lessons.models import Video
@@ -112,7 +112,7 @@ def test_a_stranger_gateway_gets_no_offer(
     app: Flask = make_app(tmp_path / "mine", LOUPE_RTC_PORT=str(port))
     with app.app_context():
         teacher = make_user("teacher")
-        _, token = accounts.create_api_token(teacher, "OBS")
+        _, token = api_tokens.create_api_token(teacher, "OBS")
     answer = app.test_client().post(
         "/api/live/whip",
         data=OFFER,

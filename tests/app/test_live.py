@@ -18,6 +18,7 @@ from aiortc.contrib.media import MediaPlayer
 from flask import Flask
 
 from app.accounts import service as accounts
+from app.accounts import tokens as api_tokens
 from app.accounts.models import User
 from app.core.extensions import db
 from app.demo import DEMO_PASSWORD
@@ -44,7 +45,7 @@ def token_for(server: LiveServer, email: str) -> str:
     with server.app().app_context():
         user = accounts.find_user_by_email(email)
         assert user is not None
-        return accounts.create_api_token(user, "OBS")[1]
+        return api_tokens.create_api_token(user, "OBS")[1]
 
 
 async def offer(pc: RTCPeerConnection) -> str:

@@ -20,6 +20,7 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaPlayer
 
 from app.accounts import service as accounts
+from app.accounts import tokens as api_tokens
 from app.demo import DEMO_PASSWORD
 from app.lessons import service as videos
 from tests.conftest import LiveServer, ffmpeg_available, need, start_server, stop_server, wait_until
@@ -130,7 +131,7 @@ def test_a_viewer_whose_access_ends_stops_receiving(server: LiveServer, how: str
     with server.app().app_context():
         teacher = accounts.find_user_by_email(TEACHER)
         assert teacher is not None
-        token = accounts.create_api_token(teacher, "OBS")[1]
+        token = api_tokens.create_api_token(teacher, "OBS")[1]
     coach = server.session(COACH, DEMO_PASSWORD)
     other = server.session(OTHER_COACH, DEMO_PASSWORD)
 
@@ -195,7 +196,7 @@ def test_a_viewer_ends_their_own_session(server: LiveServer) -> None:
     with server.app().app_context():
         teacher = accounts.find_user_by_email(TEACHER)
         assert teacher is not None
-        token = accounts.create_api_token(teacher, "OBS")[1]
+        token = api_tokens.create_api_token(teacher, "OBS")[1]
     coach = server.session(COACH, DEMO_PASSWORD)
 
     async def scenario() -> None:

@@ -132,10 +132,10 @@ def test_media_follows_the_share(
 def test_media_with_a_bearer_token(
     app: Flask, published: tuple[Video, User], client: FlaskClient
 ) -> None:
-    from app.accounts import service as accounts
+    from app.accounts import tokens as api_tokens
 
     video, teacher = published
-    _, raw = accounts.create_api_token(teacher, "player")
+    _, raw = api_tokens.create_api_token(teacher, "player")
     response = client.get(
         f"/media/{video.id}/poster.jpg", headers={"Authorization": f"Bearer {raw}"}
     )

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 
+from app.accounts import caseloads
 from app.accounts import service as accounts
 from app.accounts.models import Organization, User
 from app.core import policy
@@ -66,7 +67,7 @@ def matrix(
     videos.share_video(owner, video.id, people["teacher, shared for view"].email, "view")
     revoked = videos.share_video(owner, video.id, people["coach, share revoked"].email, "comment")
     videos.revoke_share(owner, video.id, revoked.id)
-    accounts.assign_coach(None, people["coach on the caseload, not shared"], owner)
+    caseloads.assign_coach(None, people["coach on the caseload, not shared"], owner)
     videos.share_video(owner, video.id, people["coach shared, then deactivated"].email, "comment")
     admin = people["admin of the district"]
     accounts.set_active(admin, people["coach shared, then deactivated"].id, False)

@@ -26,7 +26,9 @@ from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 from werkzeug.test import TestResponse
 
+from app.accounts import caseloads, invitations, passwords
 from app.accounts import service as accounts
+from app.accounts import tokens as api_tokens
 from app.accounts.models import Organization, User
 from app.core.extensions import db
 from app.core.storage import storage
@@ -453,11 +455,11 @@ class Scene:
 
     @cached_property
     def token_id(self) -> int:
-        return accounts.create_api_token(self._person("owner"), "walk")[0].id
+        return api_tokens.create_api_token(self._person("owner"), "walk")[0].id
 
     @cached_property
     def _invitation(self) -> tuple[int, str]:
-        invitation, code = accounts.invite(self._person("admin"), fresh_email(), "teacher")
+        invitation, code = invitations.invite(self._person("admin"), fresh_email(), "teacher")
         return invitation.id, code
 
     @property
@@ -483,7 +485,7 @@ class Scene:
     @property
     def reset_code(self) -> str:
         """Return a one-time link code from an administrator's reset of a fresh teacher."""
-        _, code = accounts.reset_password(self._person("admin"), self.resettable_user_id)
+        _, code = passwords.reset_password(self._person("admin"), self.resettable_user_id)
         return code
 
     @cached_property
@@ -502,7 +504,7 @@ class Scene:
     def assignment_id(self) -> int:
         teacher = db.session.get(User, self.user_id)
         assert teacher is not None
-        return accounts.assign_coach(None, self._person("commenter"), teacher).id
+        return caseloads.assign_coach(None, self._person("commenter"), teacher).id
 
     @cached_property
     def document(self) -> dict[str, Any]:

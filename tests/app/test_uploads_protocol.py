@@ -393,9 +393,9 @@ def test_signed_out_writes_get_401_not_a_csrf_error(app: Flask) -> None:
 
 
 def test_big_chunks_with_a_bearer_token(app: Flask, teacher: User, client: FlaskClient) -> None:
-    from app.accounts import service as accounts
+    from app.accounts import tokens as api_tokens
 
-    _, raw = accounts.create_api_token(teacher, "obs")
+    _, raw = api_tokens.create_api_token(teacher, "obs")
     headers = {**TUS, "Authorization": f"Bearer {raw}"}
     chunk = b"t" * (8 * 1024 * 1024)
     created = client.post("/api/uploads/", headers={**headers, "Upload-Length": str(len(chunk))})

@@ -14,6 +14,7 @@ from tusclient.exceptions import TusCommunicationError
 from tusclient.uploader import Uploader
 
 from app.accounts import service as accounts
+from app.accounts import tokens as api_tokens
 from tests.conftest import LiveServer, resize_tmpfs, tmpfs
 
 TEACHER = "ana.lopez@riverbend.example"
@@ -23,7 +24,7 @@ def token_for(server: LiveServer, email: str) -> str:
     with server.app().app_context():
         user = accounts.find_user_by_email(email)
         assert user is not None
-        return accounts.create_api_token(user, "tuspy")[1]
+        return api_tokens.create_api_token(user, "tuspy")[1]
 
 
 def random_file(folder: Path, size: int) -> Path:
