@@ -10,8 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.accounts.security import signed_in_user
 from app.core.openapi import operation
+from app.debriefs import coaching, recording, room
 from app.debriefs import service as debriefs
-from app.debriefs.service import DebriefIn, NoteIn, NotePatch
+from app.debriefs.schemas import DebriefIn, NoteIn, NotePatch
 
 bp = Blueprint("debriefs", __name__, url_prefix="/api")
 Json = tuple[Any, int] | Any
@@ -147,7 +148,7 @@ def get_debrief(debrief_id: int) -> Json:
     response=DebriefOut,
 )
 def end_debrief(debrief_id: int) -> Json:
-    return _out(debriefs.end(signed_in_user(), debrief_id))
+    return _out(room.end(signed_in_user(), debrief_id))
 
 
 @operation(
@@ -171,7 +172,7 @@ def debrief_ice(debrief_id: int) -> Json:
     status=201,
 )
 def add_note(debrief_id: int, body: NoteIn) -> Json:
-    note = debriefs.add_note(signed_in_user(), debrief_id, body)
+    note = room.add_note(signed_in_user(), debrief_id, body)
     return jsonify(debriefs.serialise_note(note)), 201
 
 
@@ -184,7 +185,7 @@ def add_note(debrief_id: int, body: NoteIn) -> Json:
     response=NoteOut,
 )
 def update_note(debrief_id: int, note_id: int, body: NotePatch) -> Json:
-    note = debriefs.set_note_done(signed_in_user(), debrief_id, note_id, body.done)
+    note = room.set_note_done(signed_in_user(), debrief_id, note_id, body.done)
     return jsonify(debriefs.serialise_note(note))
 
 
@@ -196,7 +197,7 @@ def update_note(debrief_id: int, note_id: int, body: NotePatch) -> Json:
     status=204,
 )
 def delete_note(debrief_id: int, note_id: int) -> Json:
-    debriefs.delete_note(signed_in_user(), debrief_id, note_id)
+    room.delete_note(signed_in_user(), debrief_id, note_id)
     return "", 204
 
 
@@ -209,7 +210,7 @@ def delete_note(debrief_id: int, note_id: int) -> Json:
     produces="text/csv",
 )
 def coaching_log_csv() -> Response:
-    body = debriefs.coaching_log_csv(signed_in_user())
+    body = coaching.coaching_log_csv(signed_in_user())
     response = Response("\ufeff" + body, mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="coaching-log.csv"'
     return response
@@ -224,7 +225,7 @@ def coaching_log_csv() -> Response:
     responses={409: "Ended, or the last recording is still processing"},
 )
 def request_recording(debrief_id: int) -> Json:
-    return _out(debriefs.request_recording(signed_in_user(), debrief_id))
+    return _out(recording.request_recording(signed_in_user(), debrief_id))
 
 
 @operation(
@@ -237,7 +238,7 @@ def request_recording(debrief_id: int) -> Json:
     responses={409: "Nobody asked to record"},
 )
 def consent_recording(debrief_id: int, body: ConsentIn) -> Json:
-    return _out(debriefs.give_consent(signed_in_user(), debrief_id, body.agree))
+    return _out(recording.give_consent(signed_in_user(), debrief_id, body.agree))
 
 
 @operation(
@@ -251,7 +252,7 @@ def consent_recording(debrief_id: int, body: ConsentIn) -> Json:
     responses={409: "Not everyone consented", 503: "The recording gateway is not running"},
 )
 def recording_offer(debrief_id: int, body: OfferIn) -> Json:
-    return jsonify(debriefs.recording_offer(signed_in_user(), debrief_id, body.sdp))
+    return jsonify(recording.recording_offer(signed_in_user(), debrief_id, body.sdp))
 
 
 @operation(
@@ -262,4 +263,4 @@ def recording_offer(debrief_id: int, body: OfferIn) -> Json:
     response=DebriefOut,
 )
 def stop_recording(debrief_id: int) -> Json:
-    return _out(debriefs.stop_recording(signed_in_user(), debrief_id))
+    return _out(recording.stop_recording(signed_in_user(), debrief_id))

@@ -24,6 +24,7 @@ from app.core.errors import ServiceError
 from app.core.extensions import db, socketio
 from app.core.numbers import Id
 from app.core.realtime import NAMESPACE
+from app.debriefs import room
 from app.debriefs import service as debriefs
 from app.debriefs.models import Debrief
 from app.debriefs.service import member_room
@@ -131,7 +132,7 @@ def on_join(data: Any) -> dict[str, Any]:
         return _dropped("Send {debrief_id: <positive integer>}.")
     audit.set_client_address(request.remote_addr)
     try:
-        debrief = debriefs.join(signed_in_user(), message.debrief_id, _sid())
+        debrief = room.join(signed_in_user(), message.debrief_id, _sid())
     except ServiceError as exc:
         return _dropped(exc.message)
     join_room(_my_room(debrief.id))
@@ -198,7 +199,7 @@ def on_playback(data: Any) -> dict[str, Any]:
         DROPPED["playback-outside"] += 1
         return _dropped("Join the debrief first.")
     try:
-        state = debriefs.set_playback(
+        state = room.set_playback(
             signed_in_user(), message.debrief_id, message.playing, message.position, message.rate
         )
     except ServiceError as exc:
@@ -225,7 +226,7 @@ def on_leave(data: Any) -> dict[str, Any]:
     if _my_room(message.debrief_id) in rooms():
         leave_room(_my_room(message.debrief_id))
         left(message.debrief_id)
-        debriefs.leave(_sid())
+        room.leave(_sid())
     return {"ok": True}
 
 
@@ -242,7 +243,7 @@ def on_disconnect_rooms(joined: list[str]) -> None:
     for debrief_id in ids:
         left(debrief_id)
     if ids:
-        debriefs.leave(_sid())
+        room.leave(_sid())
 
 
 HANDLERS = {

@@ -12,7 +12,7 @@ from flask import current_app
 
 from app.accounts.models import User
 from app.core.extensions import db
-from app.debriefs import service as debriefs
+from app.debriefs import recording
 from app.debriefs.models import Debrief, RecordingState
 from app.lessons import processing
 from app.lessons import service as videos
@@ -23,7 +23,7 @@ log = logging.getLogger("loupe.jobs.debriefs")
 
 
 @shared_task(
-    name=debriefs.COMPOSE_RECORDING,
+    name=recording.COMPOSE_RECORDING,
     ignore_result=True,
     queue=MEDIA_QUEUE,
     acks_late=True,
@@ -35,19 +35,19 @@ def compose_recording(debrief_id: int, manifest: str | None) -> None:
     from media_pipeline.errors import PipelineError
 
     where = folders.folder(current_app.config["DATA_DIR"], "debrief", debrief_id)
-    recording = folders.read_result(where, manifest)
+    result = folders.read_result(where, manifest)
     debrief = db.session.get(Debrief, debrief_id)
     if debrief is None:
         folders.remove(current_app.config["DATA_DIR"], "debrief", debrief_id)
         return
     if debrief.recording != RecordingState.PROCESSING:
-        debriefs.discard_recording(debrief_id, recording)  # composed by an earlier delivery
+        recording.discard_recording(debrief_id, result)  # composed by an earlier delivery
         return
     try:
         names = {p.user_id: p.user.name for p in debrief.participants}
         # One tile a person: with several connections (a reload), the longest recording of each.
         best: dict[tuple[int, str], dict[str, Any]] = {}
-        for track in recording.get("tracks", []):
+        for track in result.get("tracks", []):
             key = (int(track["user_id"]), str(track["kind"]))
             if key not in best or track["frames"] > best[key]["frames"]:
                 best[key] = track
@@ -64,7 +64,7 @@ def compose_recording(debrief_id: int, manifest: str | None) -> None:
         host = db.session.get(User, debrief.created_by_id)
         assert host is not None
         with tempfile.TemporaryDirectory(dir=current_app.config["DATA_DIR"]) as tmp:
-            out = compose(people, float(recording["duration_s"]), Path(tmp) / "debrief.mp4")
+            out = compose(people, float(result["duration_s"]), Path(tmp) / "debrief.mp4")
             day = (debrief.started_at or debrief.created_at).strftime("%b %-d, %Y")
             made = processing.ingest(
                 host, out, title=f"Debrief: {debrief.video_title} ({day})", original_name="x.mp4"
@@ -76,8 +76,8 @@ def compose_recording(debrief_id: int, manifest: str | None) -> None:
         debrief.recording = RecordingState.FAILED
         debrief.recording_error = exc.reason if isinstance(exc, PipelineError) else unexpected(exc)
         db.session.commit()
-        debriefs.announce_recording(debrief)
-        debriefs.discard_recording(debrief_id, recording)  # refused for good: no raw media kept
+        recording.announce_recording(debrief)
+        recording.discard_recording(debrief_id, result)  # refused for good: no raw media kept
         return
     for participant in debrief.participants:
         if participant.user_id != host.id and participant.user.active:
@@ -85,6 +85,6 @@ def compose_recording(debrief_id: int, manifest: str | None) -> None:
     debrief.recording_video_id = made.id
     debrief.recording = RecordingState.DONE
     db.session.commit()
-    debriefs.announce_recording(debrief)
+    recording.announce_recording(debrief)
     # The per-track files are now in the composed video; nothing else needs them.
-    debriefs.discard_recording(debrief_id, recording)
+    recording.discard_recording(debrief_id, result)

@@ -1,4 +1,5 @@
-"""Debriefs: create and schedule, who may enter, attendance (the coaching log), notes, ICE.
+"""Debriefs: create and schedule, who may enter, their JSON form, ICE (room.py, recording.py and
+coaching.py are beside it).
 
 Only invited people enter; each must be able to watch the lesson discussed, on every request
 and every room message, and for as long as they stay: when access to the lesson shrinks the
@@ -10,44 +11,32 @@ call joins again and reopens it).
 from __future__ import annotations
 
 import base64
-import csv
 import hashlib
 import hmac
-import io
 import time
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from app.accounts import service as accounts
 from app.accounts.models import Role, User
-from app.core import audit, policy, queue, richtext
-from app.core.access import closes_channels
+from app.core import audit, policy, richtext
 from app.core.db import utcnow
-from app.core.errors import Conflict, Forbidden, Invalid, NotFound, from_status
-from app.core.extensions import db, socketio
-from app.core.numbers import Count, Id
+from app.core.errors import Forbidden, Invalid, NotFound
+from app.core.extensions import db
 from app.core.policy import VideoAction
-from app.core.realtime import NAMESPACE, publish, user_room
+from app.core.realtime import publish, user_room
 from app.debriefs.models import (
     Debrief,
     DebriefAttendance,
     DebriefNote,
     DebriefParticipant,
     DebriefRole,
-    NoteKind,
-    RecordingState,
 )
+from app.debriefs.schemas import MAX_PEOPLE, DebriefIn
 from app.lessons.service import get_video
-from app.rtc import client as rtc_client
-from app.rtc import folders
-
-COMPOSE_RECORDING = "loupe.debriefs.compose_recording"  # the task of debriefs/jobs.py
-MAX_PEOPLE = 4
 
 
 def member_room(debrief_id: int, user_id: int) -> str:
@@ -64,37 +53,9 @@ def member_rooms(debrief: Debrief) -> list[str]:
     ]
 
 
-def _to_room(event: str, data: dict[str, Any], debrief: Debrief) -> None:
+def to_room(event: str, data: dict[str, Any], debrief: Debrief) -> None:
+    """Send an event to the members in a debrief\'s room."""
     publish(event, data, room=member_rooms(debrief))
-
-
-class DebriefIn(BaseModel):
-    """A new debrief about a lesson."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    video_id: Id
-    participants: list[str] = Field(
-        default_factory=list,
-        max_length=MAX_PEOPLE - 1,
-        description="Emails of the others invited; the lesson's teacher is always invited",
-    )
-    scheduled_for: datetime | None = Field(
-        None, description="When it is planned (ISO 8601 with a time zone); empty for now"
-    )
-
-
-class NoteIn(BaseModel):
-    """A shared note or an action step."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    kind: NoteKind = NoteKind.NOTE
-    body: str = Field(max_length=richtext.MAX_BODY * 2)
-    at_ms: Count | None = Field(None, description="The lesson time it is about")
-
-
-class NotePatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    done: bool
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -250,177 +211,6 @@ def create_debrief(user: User, data: DebriefIn) -> Debrief:
     return debrief
 
 
-# --- in the room -----------------------------------------------------------------------------
-
-
-def join(user: User, debrief_id: int, sid: str) -> Debrief:
-    """Enter the room: record attendance; the first one in starts the debrief."""
-    debrief = get_debrief(user, debrief_id)
-    if debrief.closed:
-        raise Conflict("This debrief has ended.")
-    if debrief.video is None:
-        raise Conflict("The lesson of this debrief was deleted.")
-    now = utcnow()
-    if debrief.started_at is None:
-        debrief.started_at = now
-        audit.record("debrief.started", actor=user, object_type="debrief", object_id=debrief.id)
-    debrief.ended_at = None
-    db.session.add(
-        DebriefAttendance(debrief_id=debrief.id, user_id=user.id, sid=sid, joined_at=now)
-    )
-    db.session.commit()
-    return debrief
-
-
-def leave(sid: str) -> list[int]:
-    """Close the attendance of a socket; end debriefs nobody is left in. Return their ids."""
-    return _close(
-        db.session.scalars(
-            select(DebriefAttendance).where(
-                DebriefAttendance.sid == sid, DebriefAttendance.left_at.is_(None)
-            )
-        )
-    )
-
-
-def _close(attendances: Any) -> list[int]:
-    now = utcnow()
-    touched: set[int] = set()
-    for attendance in attendances:
-        attendance.left_at = now
-        touched.add(attendance.debrief_id)
-    db.session.flush()
-    for debrief_id in touched:
-        debrief = db.session.get(Debrief, debrief_id)
-        if debrief is not None and not present(debrief) and debrief.ended_at is None:
-            debrief.ended_at = now
-    db.session.commit()
-    return sorted(touched)
-
-
-@closes_channels("debrief rooms")
-def close_debrief_rooms(video_ids: frozenset[int], user_ids: frozenset[int]) -> None:
-    """Take out of debrief rooms the people who may no longer watch the lesson discussed.
-
-    Their peers get the same peer_left as when someone leaves; a debrief about a deleted
-    lesson keeps nobody in its room.
-    """
-    open_debriefs = select(DebriefAttendance.debrief_id).where(DebriefAttendance.left_at.is_(None))
-    for debrief in db.session.scalars(
-        select(Debrief).where(
-            Debrief.id.in_(open_debriefs),
-            or_(Debrief.video_id.in_(video_ids), Debrief.video_id.is_(None)),
-        )
-    ):
-        refused = [
-            a
-            for a in present(debrief)
-            if debrief.video is None
-            or (
-                a.user_id in user_ids
-                and not may_enter(db.session.get_one(User, a.user_id), debrief)
-            )
-        ]
-        if not refused:
-            continue
-        gone = [(a.sid, a.user_id) for a in refused]
-        _close(refused)
-        for sid, user_id in gone:
-            socketio.close_room(member_room(debrief.id, user_id), namespace=NAMESPACE)
-            _to_room("debrief.peer_left", {"debrief_id": debrief.id, "sid": sid}, debrief)
-            publish("debrief.removed", {"debrief_id": debrief.id}, room=sid)
-        audit.record_now(
-            "debrief.members_removed",
-            actor=None,
-            object_type="debrief",
-            object_id=debrief.id,
-            organization_id=debrief.organization_id,
-            users=sorted({u for _, u in gone}),
-        )
-
-
-def end(user: User, debrief_id: int) -> Debrief:
-    """End the debrief for everyone (the host only); a recording stops and is kept."""
-    debrief = _host(user, debrief_id)
-    if debrief.recording in (RecordingState.ASKING, RecordingState.ON):
-        _stop(debrief, user)
-    now = utcnow()
-    for attendance in present(debrief):
-        attendance.left_at = now
-    if debrief.started_at is not None and debrief.ended_at is None:
-        debrief.ended_at = now
-    if debrief.started_at is None:
-        debrief.started_at = debrief.ended_at = now
-    debrief.closed = True
-    audit.record("debrief.ended", actor=user, object_type="debrief", object_id=debrief.id)
-    db.session.commit()
-    _to_room("debrief.ended", {"debrief_id": debrief.id}, debrief)
-    return debrief
-
-
-def set_playback(
-    user: User, debrief_id: int, playing: bool, position: float, rate: float
-) -> dict[str, Any]:
-    """Store the shared player's state, stamped with the server's clock, and return it."""
-    debrief = get_debrief(user, debrief_id)
-    if not 0 <= position <= 24 * 3600:
-        raise Invalid("position is seconds into the lesson.", field="position")
-    if not 0.25 <= rate <= 4:
-        raise Invalid("rate is between 0.25 and 4.", field="rate")
-    state = {
-        "playing": playing,
-        "position": position,
-        "rate": rate,
-        "at": time.time(),
-        "by": user.id,
-    }
-    debrief.playback = state
-    db.session.commit()
-    return state
-
-
-def add_note(user: User, debrief_id: int, data: NoteIn) -> DebriefNote:
-    """Write a shared note or action step; everyone in the room sees it at once."""
-    debrief = get_debrief(user, debrief_id)
-    note = DebriefNote(
-        debrief_id=debrief.id,
-        author_id=user.id,
-        kind=data.kind,
-        body=richtext.clean(data.body),
-        at_ms=data.at_ms,
-        created_at=utcnow(),
-    )
-    db.session.add(note)
-    db.session.commit()
-    _to_room("debrief.note", serialise_note(note), debrief)
-    return note
-
-
-def set_note_done(user: User, debrief_id: int, note_id: int, done: bool) -> DebriefNote:
-    """Tick an action step done (or not)."""
-    debrief = get_debrief(user, debrief_id)
-    note = next((n for n in debrief.notes if n.id == note_id), None)
-    if note is None:
-        raise NotFound("No such note.")
-    note.done = done
-    db.session.commit()
-    _to_room("debrief.note", serialise_note(note), debrief)
-    return note
-
-
-def delete_note(user: User, debrief_id: int, note_id: int) -> None:
-    """Delete one's own note."""
-    debrief = get_debrief(user, debrief_id)
-    note = next((n for n in debrief.notes if n.id == note_id), None)
-    if note is None:
-        raise NotFound("No such note.")
-    if note.author_id != user.id:
-        raise Forbidden("Only its author deletes a note.")
-    db.session.delete(note)
-    db.session.commit()
-    _to_room("debrief.note_deleted", {"debrief_id": debrief.id, "id": note_id}, debrief)
-
-
 def serialise_note(note: DebriefNote) -> dict[str, Any]:
     """Return the JSON form of a note."""
     return {
@@ -462,13 +252,6 @@ def serialise(debrief: Debrief, viewer: User) -> dict[str, Any]:
     }
 
 
-# --- recording (opt-in) -----------------------------------------------------------------------
-
-
-def announce_recording(debrief: Debrief) -> None:
-    _to_room("debrief.recording", {"debrief_id": debrief.id, **recording_state(debrief)}, debrief)
-
-
 def recording_state(debrief: Debrief) -> dict[str, Any]:
     """Return the recording's state and who has consented."""
     return {
@@ -480,125 +263,8 @@ def recording_state(debrief: Debrief) -> dict[str, Any]:
     }
 
 
-def request_recording(user: User, debrief_id: int) -> Debrief:
-    """Ask everyone for consent to record (the host only); nothing records until all agree."""
-    debrief = _host(user, debrief_id)
-    if debrief.closed:
-        raise Conflict("This debrief has ended.")
-    if debrief.recording in (RecordingState.ASKING, RecordingState.ON):
-        return debrief
-    if debrief.recording == RecordingState.PROCESSING:
-        raise Conflict("The last recording is still being processed.")
-    for participant in debrief.participants:
-        # The host asking is the host's consent; everyone else is asked afresh.
-        participant.consent = participant.user_id == user.id
-    debrief.recording = RecordingState.ASKING
-    debrief.recording_error = None
-    audit.record(
-        "debrief.recording_requested", actor=user, object_type="debrief", object_id=debrief.id
-    )
-    _maybe_start(debrief)
-    db.session.commit()
-    announce_recording(debrief)
-    return debrief
-
-
-def _maybe_start(debrief: Debrief) -> None:
-    if debrief.recording == RecordingState.ASKING and all(p.consent for p in debrief.participants):
-        debrief.recording = RecordingState.ON
-
-
-def give_consent(user: User, debrief_id: int, agree: bool) -> Debrief:
-    """Record a participant's yes or no; a no (even later) stops the recording."""
-    debrief = get_debrief(user, debrief_id)
-    member = membership(user, debrief)
-    assert member is not None
-    if debrief.recording not in (RecordingState.ASKING, RecordingState.ON):
-        raise Conflict("Nobody asked to record this debrief.")
-    member.consent = agree
-    audit.record(
-        "debrief.recording_consent",
-        actor=user,
-        object_type="debrief",
-        object_id=debrief.id,
-        agree=agree,
-    )
-    if agree:
-        _maybe_start(debrief)
-        db.session.commit()
-        announce_recording(debrief)
-        return debrief
-    return _stop(debrief, user, reason=f"{user.name} did not consent to recording.")
-
-
-def recording_offer(user: User, debrief_id: int, sdp: str) -> dict[str, Any]:
-    """Forward a member's offer to the recording gateway once everyone has consented."""
-    debrief = get_debrief(user, debrief_id)
-    if debrief.recording != RecordingState.ON:
-        raise Conflict("Recording needs everyone's consent first.")
-    return _gateway(rtc_client.publish, debrief.id, user.id, sdp)
-
-
-def _gateway(call: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
-    """Call the recording gateway; its errors become the domain's."""
-    try:
-        return call(*args)
-    except rtc_client.GatewayError as exc:
-        raise from_status(exc.status, exc.message) from exc
-
-
-def stop_recording(user: User, debrief_id: int) -> Debrief:
-    """Stop recording (the host only); the recording becomes a video for the participants."""
-    return _stop(_host(user, debrief_id), user)
-
-
-def _stop(debrief: Debrief, user: User, reason: str | None = None) -> Debrief:
-    was_on = debrief.recording == RecordingState.ON
-    debrief.recording = RecordingState.OFF
-    for participant in debrief.participants:
-        participant.consent = False
-    if was_on:
-        result = _gateway(rtc_client.finish, debrief.id)
-        if result.get("tracks"):
-            debrief.recording = RecordingState.PROCESSING
-            db.session.commit()
-            queue.enqueue(COMPOSE_RECORDING, debrief.id, result.get("manifest"))
-        else:
-            discard_recording(debrief.id, result)  # nothing worth composing
-    debrief.recording_error = reason
-    audit.record(
-        "debrief.recording_stopped", actor=user, object_type="debrief", object_id=debrief.id
-    )
-    db.session.commit()
-    announce_recording(debrief)
-    return debrief
-
-
-def discard_recording(debrief_id: int, result: dict[str, Any]) -> None:
-    """Remove the files of one finished recording of a debrief (composed, or refused)."""
-    # Only its own files: the debrief may be recording again into the same folder.
-    data_dir = current_app.config["DATA_DIR"]
-    where = folders.folder(data_dir, "debrief", debrief_id)
-    folders.discard(data_dir, "debrief", debrief_id, folders.files_of(where, result))
-
-
-def recording_kept(debrief_id: int, quiet_s: float) -> bool:
-    """Answer whether a debrief's recording folder may still be needed.
-
-    quiet_s is how long ago its folder was last written to.
-    """
-    debrief = db.session.get(Debrief, debrief_id)
-    if debrief is None:
-        return False
-    if debrief.recording in (RecordingState.ASKING, RecordingState.ON):
-        return True  # the gateway records (or is about to)
-    if debrief.recording == RecordingState.PROCESSING:
-        return quiet_s < float(current_app.config["RECORDING_RETENTION_HOURS"]) * 3600
-    # Off, done or failed: leftovers, unless a new recording has just begun writing.
-    return quiet_s < folders.WRITING_S
-
-
-def _host(user: User, debrief_id: int) -> Debrief:
+def host_debrief(user: User, debrief_id: int) -> Debrief:
+    """Return a debrief the user hosts (started), or raise Forbidden."""
     debrief = get_debrief(user, debrief_id)
     member = membership(user, debrief)
     if member is None or member.role != DebriefRole.HOST:
@@ -632,85 +298,3 @@ def ice_servers(user: User, debrief_id: int) -> dict[str, Any]:
             }
         )
     return {"ice_servers": servers, "expires_at": expires}
-
-
-# --- the coaching log ------------------------------------------------------------------------
-
-
-def coaching_log(user: User) -> list[Debrief]:
-    """Return the debriefs a coach took part in, or every debrief of an admin's district."""
-    query = select(Debrief).where(Debrief.organization_id == user.organization_id)
-    if policy.may_manage_district(user, user.organization_id):
-        pass
-    elif user.active and user.role in (Role.COACH, Role.TEACHER):
-        mine = select(DebriefParticipant.debrief_id).where(DebriefParticipant.user_id == user.id)
-        query = query.where(Debrief.id.in_(mine))
-    else:
-        raise Forbidden("Only members of the district see its coaching log.")
-    return list(
-        db.session.scalars(
-            query.where(or_(Debrief.started_at.is_not(None), Debrief.closed.is_(False))).order_by(
-                Debrief.started_at.desc().nulls_last(), Debrief.id.desc()
-            )
-        )
-    )
-
-
-def attended_seconds(debrief: Debrief, user_id: int) -> float:
-    """Return how long one person was in the room, over all their stretches."""
-    total = 0.0
-    now = utcnow()
-    for a in db.session.scalars(
-        select(DebriefAttendance).where(
-            DebriefAttendance.debrief_id == debrief.id, DebriefAttendance.user_id == user_id
-        )
-    ):
-        total += ((a.left_at or now) - a.joined_at).total_seconds()
-    return round(total, 1)
-
-
-LOG_COLUMNS = (
-    "debrief_id",
-    "lesson",
-    "teacher",
-    "coach",
-    "participants",
-    "scheduled_for",
-    "started_at",
-    "ended_at",
-    "duration_minutes",
-    "notes",
-    "action_steps",
-)
-
-
-def coaching_log_csv(user: User) -> str:
-    """Return the coaching log as CSV, one debrief a row."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(LOG_COLUMNS)
-    for d in coaching_log(user):
-        people = {p.role: p.user.name for p in d.participants}
-        teacher = people.get(DebriefRole.TEACHER) or people.get(DebriefRole.HOST, "")
-        seconds = duration_s(d)
-        writer.writerow(
-            [
-                d.id,
-                _cell(d.video_title),
-                _cell(teacher),
-                _cell(people.get(DebriefRole.HOST, "")),
-                _cell("; ".join(f"{p.user.name} ({p.role.value})" for p in d.participants)),
-                d.scheduled_for.isoformat() if d.scheduled_for else "",
-                d.started_at.isoformat() if d.started_at else "",
-                d.ended_at.isoformat() if d.ended_at else "",
-                f"{seconds / 60:.1f}" if seconds is not None else "",
-                sum(1 for n in d.notes if n.kind == NoteKind.NOTE),
-                sum(1 for n in d.notes if n.kind == NoteKind.ACTION_STEP),
-            ]
-        )
-    return out.getvalue()
-
-
-def _cell(text: str) -> str:
-    # Spreadsheets run cells that start like a formula; a leading apostrophe keeps them text.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -13,6 +13,7 @@ from app.accounts.security import (
 from app.core import policy
 from app.core.errors import ServiceError
 from app.core.pages import bp
+from app.debriefs import coaching
 from app.debriefs import service as debriefs
 from app.debriefs.models import DebriefRole, NoteKind
 from app.feedback import service as feedback
@@ -45,7 +46,7 @@ def debrief_room(debrief_id: int) -> str:
             lesson_problem=lesson_problem,
             people={p.user_id: p.user.name for p in debrief.participants},
             attended={
-                p.user_id: debriefs.attended_seconds(debrief, p.user_id)
+                p.user_id: coaching.attended_seconds(debrief, p.user_id)
                 for p in debrief.participants
             },
         )
@@ -72,7 +73,7 @@ def coaching_log() -> str:
     """Show the coaching log: a coach's or teacher's debriefs, or all of an admin's district."""
     me = signed_in_user()
     rows = []
-    for d in debriefs.coaching_log(me):
+    for d in coaching.coaching_log(me):
         people = {p.role: p.user.name for p in d.participants}
         rows.append(
             {

@@ -11,7 +11,7 @@ from flask import current_app
 
 from app.core.extensions import db
 from app.core.storage import storage
-from app.debriefs import service as debriefs
+from app.debriefs import recording
 from app.lessons import processing
 from app.lessons.jobs import MEDIA_QUEUE, unexpected
 from app.lessons.models import Video, VideoStatus
@@ -98,7 +98,7 @@ def sweep_recordings() -> int:
     removed = 0
     data_dir = current_app.config["DATA_DIR"]
     for kind, owner_id, path in folders.existing(data_dir):
-        kept = live.recording_kept if kind == "live" else debriefs.recording_kept
+        kept = live.recording_kept if kind == "live" else recording.recording_kept
         if not kept(owner_id, folders.quiet_s(path)):
             log.info("removing the leftover recording %s", path)
             folders.remove(data_dir, kind, owner_id)

@@ -19,10 +19,11 @@ from app.accounts.models import Organization, User
 from app.core.db import utcnow
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.extensions import db
+from app.debriefs import coaching, room
 from app.debriefs import service as debriefs
 from app.debriefs.jobs import compose_recording
 from app.debriefs.models import RecordingState
-from app.debriefs.service import DebriefIn, NoteIn
+from app.debriefs.schemas import DebriefIn, NoteIn
 from app.lessons import service as videos
 from app.lessons.models import Video
 from app.rtc import folders
@@ -71,7 +72,7 @@ def test_who_may_hold_and_enter_a_debrief(
     with pytest.raises(NotFound):
         debriefs.get_debrief(team.stranger, debrief.id)
     with pytest.raises(NotFound):
-        debriefs.join(team.viewer, debrief.id, "sid-viewer")
+        room.join(team.viewer, debrief.id, "sid-viewer")
     with pytest.raises(NotFound):
         debriefs.get_debrief(team.admin, debrief.id)  # the log, not the conversation
     # Viewers of the lesson do not hold debriefs about it.
@@ -106,32 +107,32 @@ def test_attendance_makes_the_coaching_log(team: Team) -> None:
     )
     assert debriefs.status(debrief) == "scheduled"
     assert [d.id for d in debriefs.list_debriefs(team.teacher)] == [debrief.id]
-    debriefs.join(team.coach, debrief.id, "sid-coach")
-    debriefs.join(team.teacher, debrief.id, "sid-teacher")
+    room.join(team.coach, debrief.id, "sid-coach")
+    room.join(team.teacher, debrief.id, "sid-teacher")
     assert debriefs.status(debrief) == "live"
-    assert debriefs.leave("sid-teacher") == [debrief.id]
+    assert room.leave("sid-teacher") == [debrief.id]
     assert debriefs.status(debrief) == "live"  # the coach is still there
-    debriefs.join(team.teacher, debrief.id, "sid-teacher-again")  # a reload
-    debriefs.leave("sid-coach")
-    debriefs.leave("sid-teacher-again")
+    room.join(team.teacher, debrief.id, "sid-teacher-again")  # a reload
+    room.leave("sid-coach")
+    room.leave("sid-teacher-again")
     db.session.refresh(debrief)
     assert debriefs.status(debrief) == "ended"
     assert debriefs.duration_s(debrief) is not None
     # Not closed: a participant coming back reopens it.
-    debriefs.join(team.teacher, debrief.id, "sid-back")
+    room.join(team.teacher, debrief.id, "sid-back")
     assert debriefs.status(debrief) == "live"
     with pytest.raises(Forbidden):
-        debriefs.end(team.teacher, debrief.id)
-    debriefs.end(team.coach, debrief.id)
+        room.end(team.teacher, debrief.id)
+    room.end(team.coach, debrief.id)
     with pytest.raises(Conflict):
-        debriefs.join(team.teacher, debrief.id, "sid-late")
+        room.join(team.teacher, debrief.id, "sid-late")
     assert debriefs.present(debrief) == []
 
     for person, expected in ((team.coach, 1), (team.admin, 1), (team.stranger, 0)):
-        log = list(csv.reader(io.StringIO(debriefs.coaching_log_csv(person))))
-        assert log[0] == list(debriefs.LOG_COLUMNS)
+        log = list(csv.reader(io.StringIO(coaching.coaching_log_csv(person))))
+        assert log[0] == list(coaching.LOG_COLUMNS)
         assert len(log) - 1 == expected
-    rows = list(csv.reader(io.StringIO(debriefs.coaching_log_csv(team.admin))))
+    rows = list(csv.reader(io.StringIO(coaching.coaching_log_csv(team.admin))))
     row = dict(zip(rows[0], rows[1], strict=True))
     assert row["teacher"] == "Ana Lopez"
     assert row["coach"] == "Maya Chen"
@@ -140,17 +141,17 @@ def test_attendance_makes_the_coaching_log(team: Team) -> None:
 
 def test_notes_and_action_steps(team: Team) -> None:
     debrief = debriefs.create_debrief(team.coach, DebriefIn(video_id=team.video.id))
-    note = debriefs.add_note(
+    note = room.add_note(
         team.teacher, debrief.id, NoteIn(kind="action_step", body="Use a timer", at_ms=61_000)
     )
-    assert debriefs.set_note_done(team.coach, debrief.id, note.id, True).done
+    assert room.set_note_done(team.coach, debrief.id, note.id, True).done
     with pytest.raises(Forbidden):
-        debriefs.delete_note(team.coach, debrief.id, note.id)
+        room.delete_note(team.coach, debrief.id, note.id)
     with pytest.raises(NotFound):
-        debriefs.add_note(team.viewer, debrief.id, NoteIn(body="sneaky"))
+        room.add_note(team.viewer, debrief.id, NoteIn(body="sneaky"))
     with pytest.raises(Invalid):
-        debriefs.add_note(team.coach, debrief.id, NoteIn(body="   "))
-    debriefs.delete_note(team.teacher, debrief.id, note.id)
+        room.add_note(team.coach, debrief.id, NoteIn(body="   "))
+    room.delete_note(team.teacher, debrief.id, note.id)
     assert debriefs.get_debrief(team.coach, debrief.id).notes == []
 
 

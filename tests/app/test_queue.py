@@ -11,7 +11,7 @@ from flask import Flask
 from app.accounts.models import User
 from app.core import queue
 from app.core.extensions import db
-from app.debriefs import service as debriefs
+from app.debriefs import recording
 from app.lessons import processing
 from app.lessons.models import Video, VideoStatus
 from app.live import service as live
@@ -19,7 +19,7 @@ from app.live import service as live
 
 def test_every_task_a_service_names_is_declared(app: Flask) -> None:
     tasks = app.extensions["celery"].tasks
-    for name in (processing.PROCESS_VIDEO, debriefs.COMPOSE_RECORDING, live.MAKE_LESSON_VIDEO):
+    for name in (processing.PROCESS_VIDEO, recording.COMPOSE_RECORDING, live.MAKE_LESSON_VIDEO):
         assert name in tasks
 
 

@@ -32,8 +32,10 @@ from app.accounts import tokens as api_tokens
 from app.accounts.models import Organization, User
 from app.core.extensions import db
 from app.core.storage import storage
+from app.debriefs import recording, room
 from app.debriefs import service as debriefs
 from app.debriefs.models import NoteKind
+from app.debriefs.schemas import NoteIn
 from app.feedback import documents as annotation_exports
 from app.feedback import replies
 from app.feedback import service as feedback
@@ -409,16 +411,16 @@ class Scene:
 
     @cached_property
     def note_id(self) -> int:
-        note = debriefs.add_note(
+        note = room.add_note(
             self._person("commenter"),
             self.debrief_id,
-            debriefs.NoteIn(kind=NoteKind.ACTION_STEP, body="Count to five."),
+            NoteIn(kind=NoteKind.ACTION_STEP, body="Count to five."),
         )
         return note.id
 
     @cached_property
     def recording_debrief_id(self) -> int:
-        debriefs.request_recording(self._person("commenter"), self.debrief_id)
+        recording.request_recording(self._person("commenter"), self.debrief_id)
         return self.debrief_id
 
     @cached_property
