@@ -2,18 +2,16 @@
 
 A lesson has no shared room: each person watching it has their own room of it
 (`video:<id>:user:<uid>`), and an event for the lesson goes to the rooms of its current
-audience (app.policy), so someone whose access ended gets nothing more even before they are
-taken out. Taking someone out is closing their room, which every web process applies (see
-queue.py: their sockets leave every room of that lesson).
+audience (app/lessons/rooms.py), so someone whose access ended gets nothing more even before
+they are taken out. Taking someone out is closing their room, which every web process applies
+(see socket_queue.py: their sockets leave every room of that lesson).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from app.core import access, policy
-from app.core.extensions import db, socketio
-from app.lessons.models import Video
+from app.core.extensions import socketio
 
 NAMESPACE = "/"
 
@@ -41,11 +39,6 @@ def person_of(room: str) -> tuple[str, int] | None:
     return None
 
 
-def lesson_rooms(video: Video) -> list[str]:
-    """Return the rooms of everyone who may watch the lesson now (one query)."""
-    return [lesson_room(video.id, uid) for uid in policy.video_audience(video)]
-
-
 def publish(event: str, data: dict[str, Any], *, room: str | list[str]) -> None:
     """Send an event to the browsers in a room (or rooms) from any process, via the queue.
 
@@ -55,28 +48,3 @@ def publish(event: str, data: dict[str, Any], *, room: str | list[str]) -> None:
     if not room:
         return
     socketio.emit(event, data, to=room, namespace=NAMESPACE)
-
-
-def publish_to_lesson(event: str, data: dict[str, Any], video: Video) -> None:
-    """Send an event to the people watching a lesson who may still watch it."""
-    rooms = lesson_rooms(video)
-    if rooms:
-        publish(event, data, room=rooms)
-
-
-@access.closes_channels("lesson rooms")
-def close_lesson_rooms(video_ids: frozenset[int], user_ids: frozenset[int]) -> None:
-    """Take people out of the rooms of lessons they may no longer watch; tell the others."""
-    for video_id in sorted(video_ids):
-        video = db.session.get(Video, video_id)
-        allowed = set(policy.video_audience(video)) if video is not None else set()
-        gone = sorted(user_ids - allowed)
-        for user_id in gone:
-            socketio.close_room(lesson_room(video_id, user_id), namespace=NAMESPACE)
-        if video is not None and gone:
-            for user_id in gone:
-                # Their sockets are unknown here (they may be in another process): the
-                # others drop every face of that person.
-                publish_to_lesson(
-                    "presence.left", {"video_id": video_id, "user_id": user_id}, video
-                )

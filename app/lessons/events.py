@@ -14,17 +14,11 @@ from app.core import audit
 from app.core.errors import ServiceError
 from app.core.extensions import db, socketio
 from app.core.numbers import ID_MAX
-from app.core.realtime import (
-    NAMESPACE,
-    lesson_room,
-    lesson_rooms,
-    publish_to_lesson,
-    socket_room,
-    user_room,
-)
+from app.core.realtime import NAMESPACE, lesson_room, socket_room, user_room
 from app.debriefs import events as debrief
 from app.lessons import service as videos
 from app.lessons.models import Video
+from app.lessons.rooms import lesson_rooms, publish_to_lesson
 
 log = logging.getLogger("loupe.realtime")
 _registered = False

@@ -21,10 +21,11 @@ from app.core.db import utcnow
 from app.core.errors import Conflict
 from app.core.extensions import db
 from app.core.policy import VideoAction
-from app.core.realtime import lesson_rooms, publish, publish_to_lesson, user_room
+from app.core.realtime import publish, user_room
 from app.core.storage import storage
 from app.lessons import service as videos
 from app.lessons.models import Video, VideoStatus
+from app.lessons.rooms import lesson_rooms, publish_to_lesson
 
 PROCESS_VIDEO = "loupe.media.process_video"  # the task of lessons/jobs.py
 

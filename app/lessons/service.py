@@ -15,10 +15,11 @@ from app.core.db import utcnow
 from app.core.errors import Forbidden, Invalid, NotFound
 from app.core.extensions import db
 from app.core.policy import VideoAction
-from app.core.realtime import lesson_rooms, publish, user_room
+from app.core.realtime import publish, user_room
 from app.core.storage import storage
 from app.frameworks.models import Framework, FrameworkStatus
 from app.lessons.models import SharePermission, Video, VideoShare, VideoStatus
+from app.lessons.rooms import lesson_rooms
 
 MAX_TITLE = 200
 

@@ -19,10 +19,10 @@ import pytest
 from app.accounts import service as accounts
 from app.accounts.models import User
 from app.core.extensions import db
-from app.core.realtime import publish_to_lesson
 from app.demo import DEMO_PASSWORD
 from app.lessons import service as videos
 from app.lessons.models import Video
+from app.lessons.rooms import publish_to_lesson
 from tests.conftest import REDIS_URL, Browser, LiveServer, need, start_server, stop_server
 
 TEACHER = "ana.lopez@riverbend.example"
