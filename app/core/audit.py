@@ -6,13 +6,24 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, Protocol
 
-from app.accounts.models import User
 from app.core.audit_models import AuditEvent
 from app.core.extensions import db
 
 log = logging.getLogger("loupe.audit")
+
+
+class Actor(Protocol):
+    """Whoever acts (a User): the trail keeps their id and district."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def organization_id(self) -> int: ...
+
+
 _client_ip: ContextVar[str | None] = ContextVar("loupe_client_ip", default=None)
 
 
@@ -34,7 +45,7 @@ def set_client_address(ip: str | None) -> None:
 def record(
     action: str,
     *,
-    actor: User | None,
+    actor: Actor | None,
     object_type: str,
     object_id: int | str | None,
     organization_id: int | None = None,
@@ -60,7 +71,7 @@ def record(
 def record_now(
     action: str,
     *,
-    actor: User | None,
+    actor: Actor | None,
     object_type: str,
     object_id: int | str | None,
     organization_id: int | None = None,
