@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.app.test_uploads_tuspy import token_for
 from tests.conftest import REDIS_URL, LiveServer, need, start_server, stop_server, wait_until
+from tests.lessons.test_uploads_tuspy import token_for
 
 CHUNK = 512 * 1024
 
