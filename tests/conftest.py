@@ -346,3 +346,20 @@ class Browser:
 
     def close(self) -> None:
         self.sio.disconnect()
+
+
+SPEC: dict[str, Any] = {
+    "name": "Literacy look-fors",
+    "description": "What we look for in reading lessons.",
+    "dimensions": [
+        {
+            "name": "Text complexity",
+            "colour": "#0891B2",
+            "levels": [
+                {"score": 1, "label": "Not yet", "descriptor": "Below grade level."},
+                {"score": 2, "label": "Yes", "descriptor": "At grade level."},
+            ],
+        },
+        {"name": "Discussion", "description": "Students talk about the text.", "levels": []},
+    ],
+}

@@ -3,13 +3,34 @@
 from __future__ import annotations
 
 import os
+import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+from flask import Flask
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Page,
+    expect,
+    sync_playwright,
+)
 
-from tests.conftest import CHROMIUM, need
+from app.accounts import service as accounts
+from app.accounts.models import Role
+from app.core.extensions import db
+from app.demo import DEMO_PASSWORD, PEOPLE
+from app.lessons import processing
+from app.lessons import service as videos
+from app.lessons.models import Video, VideoStatus
+from tests.conftest import (
+    CHROMIUM,
+    LiveServer,
+    need,
+    wait_until,
+)
 
 ARTIFACTS = Path(os.environ.get("LOUPE_TEST_ARTIFACTS", "test-artifacts"))
 CHROMIUM_ARGS = [
@@ -72,3 +93,43 @@ def problems() -> Iterator[Problems]:
     found = Problems()
     yield found
     assert not found.seen, "\n".join(found.seen)
+
+
+# The cast: demo people (app/demo.py), by first name.
+CAST = {person.name.split()[0]: person.email for person in PEOPLE}
+ANA, BEN, MAYA = CAST["Ana"], CAST["Ben"], CAST["Maya"]
+ADMIN = next(person.email for person in PEOPLE if person.role == Role.ADMIN)
+
+
+def sign_in(page: Page, server: LiveServer, email: str) -> None:
+    page.goto(f"{server.url}/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def ready_lesson(
+    app: Flask, clip: Path, title: str, shares: tuple[tuple[str, str], ...] = ((MAYA, "comment"),)
+) -> int:
+    """Ingest a copy of the clip as Ana's lesson, share it, and wait until it is ready."""
+    source = clip.with_name(f"{uuid.uuid4().hex}.mp4")
+    shutil.copyfile(clip, source)  # ingest moves its source into storage
+    with app.app_context():
+        owner = accounts.find_user_by_email(ANA)
+        assert owner is not None
+        video_id = processing.ingest(owner, source, title=title, original_name="lesson.mp4").id
+        for email, permission in shares:
+            videos.share_video(owner, video_id, email, permission)
+
+    def ready() -> bool:
+        with app.app_context():
+            video = db.session.get(Video, video_id)
+            assert video is not None
+            assert video.status != VideoStatus.FAILED, video.failure_reason
+            done = video.status == VideoStatus.READY
+            db.session.remove()
+            return done
+
+    wait_until(ready, 240, "the lesson to be processed")
+    return video_id

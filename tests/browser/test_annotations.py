@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,18 +21,24 @@ from playwright.sync_api import (
 from app.accounts import service as accounts
 from app.core.extensions import db
 from app.demo import DEMO_PASSWORD
-from app.lessons import processing
-from app.lessons import service as videos
-from app.lessons.models import Video, VideoStatus
-from tests.browser.conftest import TABLET, WIDE, Problems, screenshot
-from tests.browser.test_homes import ANA, BEN, MAYA, sign_in
+from app.lessons.models import Video
+from tests.browser.conftest import (
+    ANA,
+    BEN,
+    MAYA,
+    TABLET,
+    WIDE,
+    Problems,
+    ready_lesson,
+    screenshot,
+    sign_in,
+)
 from tests.conftest import (
     LiveServer,
     ffmpeg_available,
     need,
     start_server,
     stop_server,
-    wait_until,
 )
 
 DURATION = 24  # seconds of lesson in every test clip
@@ -68,32 +72,6 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     path = tmp_path_factory.mktemp("clip") / "lesson.mp4"
     return make_clip(path, duration=DURATION, width=640, height=360, fps=30)
-
-
-def ready_lesson(
-    app: Flask, clip: Path, title: str, shares: tuple[tuple[str, str], ...] = ((MAYA, "comment"),)
-) -> int:
-    """Ingest a copy of the clip as Ana's lesson, share it, and wait until it is ready."""
-    source = clip.with_name(f"{uuid.uuid4().hex}.mp4")
-    shutil.copyfile(clip, source)  # ingest moves its source into storage
-    with app.app_context():
-        owner = accounts.find_user_by_email(ANA)
-        assert owner is not None
-        video_id = processing.ingest(owner, source, title=title, original_name="lesson.mp4").id
-        for email, permission in shares:
-            videos.share_video(owner, video_id, email, permission)
-
-    def ready() -> bool:
-        with app.app_context():
-            video = db.session.get(Video, video_id)
-            assert video is not None
-            assert video.status != VideoStatus.FAILED, video.failure_reason
-            done = video.status == VideoStatus.READY
-            db.session.remove()
-            return done
-
-    wait_until(ready, 240, "the lesson to be processed")
-    return video_id
 
 
 def open_lesson(

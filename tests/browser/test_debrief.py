@@ -15,8 +15,7 @@ from app.frameworks import service as frameworks
 from app.lessons import processing
 from app.lessons import service as videos
 from app.lessons.models import Video, VideoStatus
-from tests.browser.conftest import ARTIFACTS, screenshot
-from tests.browser.test_homes import ANA, MAYA, sign_in
+from tests.browser.conftest import ANA, ARTIFACTS, MAYA, screenshot, sign_in
 from tests.conftest import LiveServer, ffmpeg_available, need, wait_until
 
 

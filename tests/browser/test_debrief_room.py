@@ -17,9 +17,18 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from app.core.extensions import db
 from app.demo import DEMO_PASSWORD
-from tests.browser.conftest import TABLET, WIDE, Problems, screenshot
-from tests.browser.test_annotations import ready_lesson
-from tests.browser.test_homes import ADMIN, ANA, BEN, MAYA, sign_in
+from tests.browser.conftest import (
+    ADMIN,
+    ANA,
+    BEN,
+    MAYA,
+    TABLET,
+    WIDE,
+    Problems,
+    ready_lesson,
+    screenshot,
+    sign_in,
+)
 from tests.conftest import (
     LiveServer,
     ffmpeg_available,

@@ -11,8 +11,7 @@ from playwright.sync_api import Browser, Dialog, Locator, Page, expect
 
 from app.accounts import service as accounts
 from app.frameworks import service as frameworks
-from tests.browser.conftest import screenshot
-from tests.browser.test_homes import ANA, MAYA, sign_in
+from tests.browser.conftest import ANA, MAYA, screenshot, sign_in
 from tests.conftest import LiveServer
 
 SPEC: dict[str, Any] = {

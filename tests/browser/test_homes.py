@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from app.accounts import service as accounts
 from app.demo import DEMO_PASSWORD
 from app.lessons import service as videos
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import ADMIN, ANA, BEN, MAYA, screenshot, sign_in
 from tests.conftest import LiveServer
-
-ANA = "ana.lopez@riverbend.example"
-BEN = "ben.carter@riverbend.example"
-MAYA = "maya.chen@riverbend.example"
-ADMIN = "admin@riverbend.example"
-
-
-def sign_in(page: Page, server: LiveServer, email: str) -> None:
-    page.goto(f"{server.url}/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 
 def arrange(server: LiveServer) -> dict[str, int]:

@@ -17,8 +17,7 @@ import requests
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from app.demo import DEMO_PASSWORD
-from tests.browser.conftest import TABLET, WIDE, Problems, screenshot
-from tests.browser.test_homes import ANA, MAYA, sign_in
+from tests.browser.conftest import ANA, MAYA, TABLET, WIDE, Problems, screenshot, sign_in
 from tests.conftest import LiveServer, ffmpeg_available, need, start_server, stop_server, wait_until
 
 DAVID = "david.okafor@riverbend.example"  # a coach, but not Ana's

@@ -8,8 +8,7 @@ from playwright.sync_api import Browser, expect
 
 from app.accounts import service as accounts
 from app.lessons import processing
-from tests.browser.conftest import screenshot
-from tests.browser.test_homes import ANA, sign_in
+from tests.browser.conftest import ANA, screenshot, sign_in
 from tests.conftest import LiveServer, ffmpeg_available, need
 
 

@@ -10,8 +10,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, Request, expect
 
 from app.accounts import service as accounts
 from app.lessons.models import Video
-from tests.browser.conftest import screenshot
-from tests.browser.test_homes import ANA, sign_in
+from tests.browser.conftest import ANA, screenshot, sign_in
 from tests.conftest import LiveServer, ffmpeg_available, need
 
 CHUNK = 5 * 1024 * 1024  # static/js/pages/upload.js CHUNK_SIZE

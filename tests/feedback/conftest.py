@@ -15,7 +15,7 @@ from app.frameworks import service as frameworks
 from app.frameworks.models import Framework
 from app.lessons import service as videos
 from app.lessons.models import Video
-from tests.frameworks.test_service import SPEC
+from tests.conftest import SPEC
 
 
 @dataclass

@@ -37,9 +37,8 @@ from app.frameworks import service as frameworks
 from app.lessons import service as videos
 from app.lessons.models import Video
 from media_pipeline.extras import storyboard_vtt
-from tests.conftest import Browser, login, start_server, stop_server
+from tests.conftest import SPEC, Browser, login, start_server, stop_server
 from tests.feedback.conftest import Lesson
-from tests.frameworks.test_service import SPEC
 
 
 def write(user: User, video: Video, **fields: Any) -> Annotation:

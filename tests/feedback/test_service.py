@@ -25,9 +25,8 @@ from app.feedback.schemas import (
 )
 from app.frameworks import service as frameworks
 from app.lessons import service as videos
-from tests.conftest import login
+from tests.conftest import SPEC, login
 from tests.feedback.conftest import Lesson
-from tests.frameworks.test_service import SPEC
 
 
 def note(**kw: Any) -> AnnotationIn:

@@ -14,23 +14,7 @@ from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.extensions import db
 from app.frameworks import service as frameworks
 from app.frameworks.models import Framework, FrameworkStatus, RubricLevel
-from tests.conftest import login
-
-SPEC: dict[str, Any] = {
-    "name": "Literacy look-fors",
-    "description": "What we look for in reading lessons.",
-    "dimensions": [
-        {
-            "name": "Text complexity",
-            "colour": "#0891B2",
-            "levels": [
-                {"score": 1, "label": "Not yet", "descriptor": "Below grade level."},
-                {"score": 2, "label": "Yes", "descriptor": "At grade level."},
-            ],
-        },
-        {"name": "Discussion", "description": "Students talk about the text.", "levels": []},
-    ],
-}
+from tests.conftest import SPEC, login
 
 
 def test_every_new_district_starts_with_the_built_ins(

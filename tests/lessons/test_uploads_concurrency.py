@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from tests.conftest import REDIS_URL, LiveServer, need, start_server, stop_server, wait_until
-from tests.lessons.test_uploads_tuspy import token_for
+from tests.lessons.conftest import token_for
 
 CHUNK = 512 * 1024
 

@@ -7,7 +7,6 @@ import hashlib
 import io
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from flask import Flask
@@ -20,38 +19,11 @@ from app.core.storage import storage
 from app.lessons import uploads
 from app.lessons.models import Upload, Video
 from tests.conftest import login
-
-TUS = {"Tus-Resumable": "1.0.0"}
-OCTETS = "application/offset+octet-stream"
-
-
-def b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
+from tests.lessons.conftest import OCTETS, TUS, Tus, b64
 
 
 def metadata(**values: str) -> str:
     return ",".join(f"{k} {b64(v)}" for k, v in values.items())
-
-
-class Tus:
-    """A signed-in tus client on the Flask test client (cookie + CSRF header)."""
-
-    def __init__(self, client: FlaskClient, csrf: str) -> None:
-        self.client = client
-        self.headers = {**TUS, "X-CSRF-Token": csrf}
-
-    def create(self, length: int, meta: str | None = None, **extra: str) -> Any:
-        headers = {**self.headers, "Upload-Length": str(length), **extra}
-        if meta is not None:
-            headers["Upload-Metadata"] = meta
-        return self.client.post("/api/uploads/", headers=headers)
-
-    def patch(self, url: str, offset: int, data: bytes, **extra: str) -> Any:
-        headers = {**self.headers, "Upload-Offset": str(offset), **extra}
-        return self.client.patch(url, data=data, headers=headers, content_type=OCTETS)
-
-    def head(self, url: str) -> Any:
-        return self.client.head(url, headers=self.headers)
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from app.accounts.models import User
 from app.core.storage import storage
 from app.lessons import uploads
 from tests.conftest import login
-from tests.lessons.test_uploads_protocol import OCTETS, Tus
+from tests.lessons.conftest import OCTETS, Tus
 
 
 def test_random_cuts_and_resumes_keep_every_byte(

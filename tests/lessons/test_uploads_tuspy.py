@@ -13,18 +13,10 @@ from tusclient import client as tus_client
 from tusclient.exceptions import TusCommunicationError
 from tusclient.uploader import Uploader
 
-from app.accounts import service as accounts
-from app.accounts import tokens as api_tokens
 from tests.conftest import LiveServer, resize_tmpfs, tmpfs
+from tests.lessons.conftest import token_for
 
 TEACHER = "ana.lopez@riverbend.example"
-
-
-def token_for(server: LiveServer, email: str) -> str:
-    with server.app().app_context():
-        user = accounts.find_user_by_email(email)
-        assert user is not None
-        return api_tokens.create_api_token(user, "tuspy")[1]
 
 
 def random_file(folder: Path, size: int) -> Path:
