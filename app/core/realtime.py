@@ -1,4 +1,4 @@
-"""Socket.IO: room names, the one publish() helper and the closing of rooms when access shrinks.
+"""Socket.IO: room names and the one publish() helper (handlers: lessons/events.py).
 
 A lesson has no shared room: each person watching it has their own room of it
 (`video:<id>:user:<uid>`), and an event for the lesson goes to the rooms of its current

@@ -1,4 +1,4 @@
-"""Socket.IO handlers: authenticate the connection, join rooms the policy allows."""
+"""Socket.IO handlers: authenticate the connection, join the video rooms policy allows, presence."""
 
 from __future__ import annotations
 
