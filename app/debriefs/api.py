@@ -2,107 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from flask import Blueprint, Response, jsonify
-from pydantic import BaseModel, ConfigDict, Field
 
 from app.accounts.security import signed_in_user
 from app.core.openapi import operation
 from app.debriefs import coaching, recording, room
 from app.debriefs import service as debriefs
-from app.debriefs.schemas import DebriefIn, NoteIn, NotePatch
+from app.debriefs.schemas import (
+    AnswerOut,
+    ConsentIn,
+    DebriefIn,
+    DebriefOut,
+    IceOut,
+    NoteIn,
+    NoteOut,
+    NotePatch,
+    OfferIn,
+)
 
 bp = Blueprint("debriefs", __name__, url_prefix="/api")
 Json = tuple[Any, int] | Any
-
-
-class PersonIn(BaseModel):
-    id: int
-    name: str
-
-
-class ParticipantOut(PersonIn):
-    role: Literal["host", "teacher", "guest"]
-
-
-class LessonRef(BaseModel):
-    id: int | None
-    title: str
-
-
-class NoteOut(BaseModel):
-    id: int
-    debrief_id: int
-    kind: Literal["note", "action_step"]
-    body: str
-    body_html: str
-    at_ms: int | None
-    done: bool
-    author: PersonIn
-    created_at: datetime
-
-
-class PlaybackOut(BaseModel):
-    playing: bool
-    position: float
-    rate: float
-    at: float
-
-
-class RecordingOut(BaseModel):
-    state: Literal["off", "asking", "on", "processing", "done", "failed"]
-    consented: list[int] = Field(description="Ids of the people who agreed to this recording")
-    waiting_for: list[int]
-    video_id: int | None = Field(description="The recording, once it is a video")
-    error: str | None
-
-
-class ConsentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    agree: bool
-
-
-class OfferIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    sdp: str = Field(max_length=64 * 1024)
-    type: Literal["offer"] = "offer"
-
-
-class AnswerOut(BaseModel):
-    sdp: str
-    type: Literal["answer"]
-    session: str
-
-
-class DebriefOut(BaseModel):
-    id: int
-    video: LessonRef
-    status: Literal["scheduled", "live", "ended"]
-    closed: bool
-    scheduled_for: datetime | None
-    started_at: datetime | None
-    ended_at: datetime | None
-    duration_s: float | None
-    created_by: PersonIn
-    participants: list[ParticipantOut]
-    is_host: bool
-    playback: PlaybackOut
-    recording: RecordingOut
-    notes: list[NoteOut]
-    url: str
-
-
-class IceServer(BaseModel):
-    urls: list[str]
-    username: str | None = None
-    credential: str | None = None
-
-
-class IceOut(BaseModel):
-    ice_servers: list[IceServer]
-    expires_at: int
 
 
 def _out(debrief: Any, status: int = 200) -> Json:

@@ -12,68 +12,26 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from typing import Any, Literal
+from typing import Any
 
 from flask import request
 from flask_socketio import join_room, leave_room, rooms
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ValidationError
 
 from app.accounts.security import signed_in_user
 from app.core import audit
 from app.core.errors import ServiceError
 from app.core.extensions import db, socketio
-from app.core.numbers import Id
 from app.core.realtime import NAMESPACE
 from app.debriefs import room
 from app.debriefs import service as debriefs
 from app.debriefs.models import Debrief
+from app.debriefs.schemas import Here, Playback, RoomMessage, Signal, Strict
 from app.debriefs.service import member_room
 
 log = logging.getLogger("loupe.realtime.debrief")
 # Dropped messages by reason, for the logs and for tests (per process).
 DROPPED: Counter[str] = Counter()
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class RoomMessage(Strict):
-    debrief_id: Id
-
-
-class Description(Strict):
-    type: Literal["offer", "answer", "pranswer", "rollback"]
-    sdp: str = Field(default="", max_length=64 * 1024)
-
-
-class Candidate(Strict):
-    candidate: str = Field(max_length=2048)
-    sdpMid: str | None = Field(default=None, max_length=64)  # noqa: N815 - the WebRTC name
-    sdpMLineIndex: int | None = Field(default=None, ge=0, le=64)  # noqa: N815
-    usernameFragment: str | None = Field(default=None, max_length=256)  # noqa: N815
-
-
-class Signal(RoomMessage):
-    to: str = Field(min_length=1, max_length=64)
-    description: Description | None = None
-    candidate: Candidate | None = None
-
-    @model_validator(mode="after")
-    def _one(self) -> Signal:
-        if (self.description is None) == (self.candidate is None):
-            raise ValueError("send a description or a candidate")
-        return self
-
-
-class Here(RoomMessage):
-    to: str = Field(min_length=1, max_length=64)
-
-
-class Playback(RoomMessage):
-    playing: bool
-    position: float = Field(ge=0, le=24 * 3600)
-    rate: float = Field(default=1.0, ge=0.25, le=4)
 
 
 def _sid() -> str:

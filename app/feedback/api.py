@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
-from pydantic import RootModel
 
 from app.accounts.security import large_body, signed_in_user
 from app.core.errors import NotFound
@@ -19,10 +18,12 @@ from app.feedback.schemas import (
     AnnotationPage,
     AnnotationPatch,
     AnnotationsDocument,
+    CsvExport,
     ImportOut,
     ReplyIn,
+    VttExport,
 )
-from app.frameworks.api import FrameworkOut
+from app.frameworks.schemas import FrameworkOut
 from app.lessons import service as videos
 
 bp = Blueprint("annotations", __name__, url_prefix="/api")
@@ -170,16 +171,6 @@ def delete_reply(annotation_id: int, reply_id: int) -> Json:
 
 
 # --- exports and import of a video's feedback ------------------------------------------------
-
-
-class CsvExport(RootModel[str]):
-    """CSV in UTF-8 with a BOM, one row per annotation; a cell that a spreadsheet would run as
-    a formula starts with an apostrophe."""
-
-
-class VttExport(RootModel[str]):
-    """A WebVTT metadata track: one cue per annotation, its id as the cue identifier and one
-    line of JSON (id, kind, dimension, level_score, level, author, body) as the cue text."""
 
 
 def _attachment(response: Response, filename: str) -> Response:

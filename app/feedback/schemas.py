@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel
 
 from app.accounts.models import User
 from app.core import richtext
@@ -260,3 +260,13 @@ class ImportOut(BaseModel):
 
     imported: int
     annotations: list[AnnotationOut]
+
+
+class CsvExport(RootModel[str]):
+    """CSV in UTF-8 with a BOM, one row per annotation; a cell that a spreadsheet would run as
+    a formula starts with an apostrophe."""
+
+
+class VttExport(RootModel[str]):
+    """A WebVTT metadata track: one cue per annotation, its id as the cue identifier and one
+    line of JSON (id, kind, dimension, level_score, level, author, body) as the cue text."""

@@ -5,69 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, jsonify, request
-from pydantic import BaseModel
 
 from app.accounts.security import signed_in_user
 from app.core.openapi import operation
 from app.frameworks import service as frameworks
 from app.frameworks.models import Framework
-from app.frameworks.service import FrameworkSpec
+from app.frameworks.schemas import FrameworkOut, FrameworkSpec
 
 bp = Blueprint("frameworks", __name__, url_prefix="/api/frameworks")
 Json = tuple[Any, int] | Any
-
-
-class LevelOut(BaseModel):
-    id: int
-    score: int
-    label: str
-    descriptor: str
-
-
-class DimensionOut(BaseModel):
-    id: int
-    position: int
-    name: str
-    description: str
-    colour: str
-    levels: list[LevelOut]
-
-
-class FrameworkOut(BaseModel):
-    id: int
-    family: str
-    version: int
-    name: str
-    description: str
-    status: str
-    builtin: str | None
-    dimensions: list[DimensionOut]
-
-    @classmethod
-    def of(cls, framework: Framework) -> FrameworkOut:
-        return cls(
-            id=framework.id,
-            family=framework.family,
-            version=framework.version,
-            name=framework.name,
-            description=framework.description,
-            status=framework.status.value,
-            builtin=framework.builtin,
-            dimensions=[
-                DimensionOut(
-                    id=d.id,
-                    position=d.position,
-                    name=d.name,
-                    description=d.description,
-                    colour=d.colour,
-                    levels=[
-                        LevelOut(id=lv.id, score=lv.score, label=lv.label, descriptor=lv.descriptor)
-                        for lv in d.levels
-                    ],
-                )
-                for d in framework.dimensions
-            ],
-        )
 
 
 def _out(framework: Framework, status: int = 200) -> Json:

@@ -6,10 +6,9 @@ version is never changed in place, only superseded.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -20,46 +19,7 @@ from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.extensions import db
 from app.frameworks.builtin import BUILTINS, spec
 from app.frameworks.models import Framework, FrameworkStatus, RubricDimension, RubricLevel
-
-COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
-
-
-class LevelSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    score: int = Field(ge=0, le=100)
-    label: str = Field(min_length=1, max_length=80)
-    descriptor: str = Field(default="", max_length=2000)
-
-
-class DimensionSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    name: str = Field(min_length=1, max_length=120)
-    description: str = Field(default="", max_length=2000)
-    colour: str = "#4f46e5"
-    levels: list[LevelSpec] = Field(default_factory=list, max_length=10)
-
-    @field_validator("colour")
-    @classmethod
-    def _colour(cls, value: str) -> str:
-        if not COLOUR.match(value):
-            raise ValueError("colour must look like #1a2b3c")
-        return value.lower()
-
-    @model_validator(mode="after")
-    def _distinct_scores(self) -> DimensionSpec:
-        scores = [level.score for level in self.levels]
-        if len(scores) != len(set(scores)):
-            raise ValueError("each level of a dimension needs its own score")
-        return self
-
-
-class FrameworkSpec(BaseModel):
-    """A framework as imported, exported and edited."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    name: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=4000)
-    dimensions: list[DimensionSpec] = Field(min_length=1, max_length=20)
+from app.frameworks.schemas import DimensionSpec, FrameworkSpec, LevelSpec
 
 
 def parse_spec(data: Any) -> FrameworkSpec:

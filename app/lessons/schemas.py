@@ -126,3 +126,11 @@ class ShareOut(BaseModel):
             grantee=GranteeOut(id=g.id, name=g.name, email=g.email, role=g.role.value),
             created_at=share.created_at,
         )
+
+
+class UploadStatusOut(BaseModel):
+    id: str
+    length: int
+    offset: int
+    video_id: int | None
+    expires_at: str

@@ -13,7 +13,6 @@ from email.utils import format_datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
-from pydantic import BaseModel
 
 from app.accounts.security import signed_in_user, streams_body
 from app.core.errors import Invalid, NotFound
@@ -21,6 +20,7 @@ from app.core.numbers import BIG_MAX, parse_whole
 from app.core.openapi import Param, operation
 from app.lessons import uploads
 from app.lessons.models import Upload
+from app.lessons.schemas import UploadStatusOut
 
 bp = Blueprint("uploads", __name__, url_prefix="/api/uploads")
 
@@ -34,14 +34,6 @@ TUS_RESUMABLE = Param(
 )
 TUS_REFUSED = {412: f"Tus-Resumable is missing or not {TUS_VERSION}"}
 BYTES = {"type": "integer", "minimum": 0, "maximum": BIG_MAX}
-
-
-class UploadStatusOut(BaseModel):
-    id: str
-    length: int
-    offset: int
-    video_id: int | None
-    expires_at: str
 
 
 @bp.before_request

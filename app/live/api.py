@@ -10,30 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
-from pydantic import BaseModel, Field
 
 from app.accounts.security import signed_in_user
 from app.core.errors import Invalid
 from app.core.openapi import Param, operation
 from app.live import service as live
+from app.live.schemas import LiveOut
 
 bp = Blueprint("live", __name__, url_prefix="/api/live")
 Json = tuple[Any, int] | Any
-
-
-class LiveOut(BaseModel):
-    id: int
-    video_id: int | None
-    title: str | None
-    owner: dict[str, Any]
-    status: str
-    started_at: str
-    ended_at: str | None
-    lesson_ms: int = Field(
-        description="Milliseconds of lesson when answered, by the server's clock (the length "
-        "once ended): a page's lesson clock, so live feedback lands at the recording's moment"
-    )
-    watch_url: str
 
 
 def _sdp_body() -> str:
