@@ -7,7 +7,7 @@ with `loupe rtc-gateway`; `loupe serve` starts one in the embedded default.
 
 Internal HTTP API (bind it to localhost or a private network):
   POST /v1/publish    {token, sdp, type: "offer"}  -> {sdp, type: "answer", session}
-  POST /v1/finish     {token}                      -> {duration_s, tracks: [...]}
+  POST /v1/finish     {token}                      -> {duration_s, tracks: [...], manifest}
   POST /v1/whip       {token, sdp}  a live lesson's publisher (see live.py)
   POST /v1/whip/end   {token}       -> its recording
 
