@@ -31,7 +31,7 @@ def video_page(video_id: int) -> str:
         me={"id": me.id, "name": me.name, "role": me.role.value},
         is_owner=video.owner_id == me.id,
         has_framework=feedback.framework_for(video, me) is not None,
-        # Coaches and teachers who may comment hold debriefs (services.debriefs.create_debrief).
+        # Coaches and teachers who may comment hold debriefs (debriefs/service.py create_debrief).
         can_debrief=me.role in (Role.COACH, Role.TEACHER)
         and policy.may_video(me, policy.VideoAction.COMMENT, video),
     )

@@ -24,7 +24,7 @@ from app.live import service as live
 
 def _live_ice() -> list[dict[str, Any]]:
     # STUN only: a page streams to or from the gateway, whose address is reachable; TURN
-    # credentials are minted per debrief member (services.debriefs.ice_servers).
+    # credentials are minted per debrief member (debriefs/service.py ice_servers).
     urls = list(current_app.config["STUN_URLS"])
     return [{"urls": urls}] if urls else []
 

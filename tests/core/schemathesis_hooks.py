@@ -1,4 +1,4 @@
-"""Schemathesis extension hooks for tests/app/test_api_fuzz.py (loaded by SCHEMATHESIS_HOOKS)."""
+"""Schemathesis extension hooks for tests/core/test_api_fuzz.py (loaded by SCHEMATHESIS_HOOKS)."""
 
 import schemathesis
 

@@ -1,6 +1,6 @@
 // A debrief's call: the local camera and microphone, and a mesh of RTCPeerConnections (one per
 // other member, at most three) negotiated through Socket.IO with the "perfect negotiation"
-// pattern. The member already in the room offers to a newcomer (see app/realtime/debrief.py);
+// pattern. The member already in the room offers to a newcomer (see app/debriefs/events.py);
 // every connection carries one audio and one video transceiver plus a small data channel for
 // each side's state (muted, camera off, sharing), so turning the camera off, changing a device
 // or sharing the screen is a replaceTrack, and an ICE restart renegotiates without glare.

@@ -96,7 +96,7 @@ export function createNotes({ root, debriefId, me, socket, player, onSeek, onCou
     }
     const text = document.createElement("div");
     text.className = "dnote-body rich";
-    text.innerHTML = n.body_html; // rendered and escaped by the server (services.richtext)
+    text.innerHTML = n.body_html; // rendered and escaped by the server (app/core/richtext.py)
     li.append(head, text);
     return li;
   }
