@@ -71,11 +71,12 @@ def membership(user: User, debrief: Debrief) -> DebriefParticipant | None:
 def may_enter(user: User, debrief: Debrief) -> bool:
     """Answer whether the user is a member who may still watch the lesson discussed.
 
-    The log outlives a deleted lesson: its members still read it, but nobody is in its room.
+    A debrief about a deleted lesson is closed to everyone (its notes talk about that lesson);
+    the coaching log keeps only its attendance.
     """
-    if membership(user, debrief) is None:
+    if membership(user, debrief) is None or debrief.video is None:
         return False
-    return debrief.video is None or policy.may_video(user, VideoAction.VIEW, debrief.video)
+    return policy.may_video(user, VideoAction.VIEW, debrief.video)
 
 
 def get_debrief(user: User, debrief_id: int) -> Debrief:

@@ -203,8 +203,14 @@ def test_a_debrief_member_whose_access_ends_is_removed(server: LiveServer, how: 
                 videos.revoke_share(person(TEACHER), video_id, share_id)
         if how == "delete":
             assert ana.http.delete(f"{server.url}/api/videos/{video_id}").status_code == 204
-        # Her peers see her leave, as when someone hangs up.
-        assert ana.expect("debrief.peer_left", debrief_id=debrief_id)["sid"] == maya_sid
+        if how == "delete":
+            # Nobody stays in a debrief about a deleted lesson: both are taken out.
+            ana.expect("debrief.removed", debrief_id=debrief_id)
+            maya.expect("debrief.removed", debrief_id=debrief_id)
+            assert ana.http.get(base).status_code == 404
+        else:
+            # Her peers see her leave, as when someone hangs up.
+            assert ana.expect("debrief.peer_left", debrief_id=debrief_id)["sid"] == maya_sid
 
         # REST refuses her: the debrief, its notes, ICE credentials.
         assert maya.http.get(base).status_code == 404
