@@ -133,3 +133,10 @@ def ready_lesson(
 
     wait_until(ready, 240, "the lesson to be processed")
     return video_id
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test here `browser`, so `-m browser` and `-m "not browser"` select them."""
+    for item in items:
+        if Path(str(item.path)).is_relative_to(Path(__file__).parent):
+            item.add_marker(pytest.mark.browser)
