@@ -492,15 +492,8 @@ class Scene:
 
     @cached_property
     def user_id(self) -> int:
-        """Return a teacher of the home district with nothing of their own."""
-        admin = self._person("admin")
-        return accounts.create_user(
-            actor=None,
-            organization=admin.organization,
-            email=fresh_email(),
-            role="teacher",
-            password=PASSWORD,
-        ).id
+        """Return a teacher of the home district with nothing of their own (the same each time)."""
+        return self.resettable_user_id
 
     @cached_property
     def assignment_id(self) -> int:
